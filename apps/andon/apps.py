@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class AndonConfig(AppConfig):
+    name = "apps.andon"
+    label = "andon"

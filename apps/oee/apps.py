@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class OeeConfig(AppConfig):
+    name = "apps.oee"
+    label = "oee"
