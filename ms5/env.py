@@ -122,6 +122,8 @@ def parse_database_url(name: str, url: str, *, base_dir: Path) -> dict:
             "CONN_MAX_AGE": int(options.pop("conn_max_age", 60)),
             "CONN_HEALTH_CHECKS": True,
             "OPTIONS": {k: v for k, v in options.items()},
+            # Parallel test runs on one server need distinct test databases (MS5_TEST_DB_NAME).
+            "TEST": {"NAME": os.environ.get("MS5_TEST_DB_NAME") or f"test_{db_name}"},
         }
         return config
     raise ImproperlyConfigured(
