@@ -65,7 +65,10 @@ def _apply_role_membership(user: User) -> None:
 
 @transaction.atomic
 def user_create(*, username: str, role: str, password: str | None = None, actor: User | None = None,
-                email: str = "", first_name: str = "", last_name: str = "", **fields) -> User:
+                email: str = "", first_name: str = "", last_name: str = "", password_hash: str | None = None,
+                **fields) -> User:
+    """Create a user with the role's group and flags. ``password_hash`` takes an already-hashed password (the
+    admin's add form hashes it); without a password or hash the user gets an unusable password (kiosk-only)."""
     if role not in ROLES:
         raise ValidationError({"role": f"{role!r} is not a role; use one of {', '.join(ROLES)}."})
     user = User(username=username, role=role, email=email, first_name=first_name, last_name=last_name, **fields)
@@ -73,6 +76,8 @@ def user_create(*, username: str, role: str, password: str | None = None, actor:
     user.is_superuser = role == Role.ADMIN
     if password:
         user.set_password(password)
+    elif password_hash:
+        user.password = password_hash
     else:
         user.set_unusable_password()
     user.full_clean(exclude=["password"])
@@ -151,4 +156,13 @@ def user_set_pin(*, user: User, pin: str, badge_number: str | None = None, actor
     user.pin_hash = make_password(pin)
     user.save(update_fields=["pin_hash", "badge_number"])
     security_event_record(kind=SecurityEventKind.PIN_CHANGED, user=user, actor=actor)
+    return user
+
+
+@transaction.atomic
+def user_clear_pin(*, user: User, actor: User | None = None) -> User:
+    """Remove the kiosk PIN: the badge no longer signs in."""
+    user.pin_hash = ""
+    user.save(update_fields=["pin_hash"])
+    security_event_record(kind=SecurityEventKind.PIN_CHANGED, user=user, actor=actor, detail={"removed": True})
     return user
