@@ -160,7 +160,9 @@ if REDIS_URL and not REDIS_URL.startswith(("redis://", "rediss://", "unix://")):
 
 CHANNELS_BACKEND = env_str(
     "MS5_CHANNELS_BACKEND",
-    "channels_redis.pubsub.RedisPubSubChannelLayer" if REDIS_URL else "channels.layers.InMemoryChannelLayer",
+    # Embedded default: in-memory groups in the web process, forwarded over loopback from the PLC worker and
+    # Celery (ms5/layers.py); with REDIS_URL, the pub/sub layer every process shares.
+    "channels_redis.pubsub.RedisPubSubChannelLayer" if REDIS_URL else "ms5.layers.LoopbackChannelLayer",
 )
 if "redis" in CHANNELS_BACKEND.lower():
     if not REDIS_URL:
