@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 from axes.signals import user_locked_out
+from django.conf import settings
 from django.contrib.auth.signals import user_logged_in, user_logged_out, user_login_failed
 from django.dispatch import receiver
+from django.utils import timezone
 
 from apps.accounts.choices import SecurityEventKind
-from apps.accounts.models import User
+from apps.accounts.models import SecurityEvent, User
 from apps.accounts.services import security_event_record
 
 
@@ -43,6 +47,12 @@ def _on_login_failed(sender, credentials, request=None, **kwargs):
 
 @receiver(user_locked_out, dispatch_uid="ms5_audit_lockout")
 def _on_lockout(sender, request, username, ip_address, **kwargs):
+    # axes signals again on every attempt during the cool-off; those attempts are logged as failures already,
+    # so the lockout itself is recorded once per cool-off period.
+    since = timezone.now() - timedelta(hours=settings.AXES_COOLOFF_TIME)
+    if SecurityEvent.objects.filter(kind=SecurityEventKind.LOCKOUT, username=username, created_at__gte=since,
+                                    detail__ip_address=ip_address).exists():
+        return
     user = None
     if username.startswith("badge:"):
         user = User.objects.filter(badge_number=username.removeprefix("badge:")).first()

@@ -16,10 +16,16 @@ from apps.accounts.roles import ROLES
 from apps.accounts.services import security_event_record
 
 
-def lockout_response(request, credentials, *args, **kwargs):
-    """What django-axes shows a locked-out user: a page that says so and for how long (HTTP 429)."""
+def lockout_response(request, original_response=None, credentials=None):
+    """What django-axes shows a locked-out user: a page that says so and for how long (HTTP 429).
+
+    django-axes 8 calls this as (request, original_response, credentials); the kiosk variant is chosen by the
+    credentials (a badge) or, when axes has none, by the kiosk sign-in path.
+    """
     minutes = round(settings.AXES_COOLOFF_TIME * 60)
-    kiosk = bool(credentials and credentials.get("badge"))
+    kiosk = bool(isinstance(credentials, dict) and credentials.get("badge")) or (
+        request.path == reverse("accounts:kiosk_login")
+    )
     return render(request, "accounts/locked_out.html", {"minutes": minutes, "kiosk": kiosk}, status=429)
 
 
