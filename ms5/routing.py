@@ -1,3 +1,9 @@
 """Every websocket URL pattern of the project, in one place."""
 
-websocket_urlpatterns: list = []
+from django.urls import path
+
+from apps.lines.consumers import LineConsumer
+
+websocket_urlpatterns: list = [
+    path("ws/lines/<int:line_id>/", LineConsumer.as_asgi()),
+]

@@ -25,3 +25,11 @@ PUBLIC = {
     "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "accounts:password_change",
 }
+
+# --- live floor (apps/lines views: kiosk panels) ---
+VIEWS += [
+    {"name": "lines:kiosk_tiles", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+]
+# Internal, not a user-facing page: loopback-only and HMAC-signed (ms5/layers.py; tests/lines/test_views.py).
+PUBLIC |= {"lines:live_forward"}

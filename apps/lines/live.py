@@ -1,40 +1,82 @@
 """The only module that knows channel-group names and live message types (shared/STYLE.md §3).
 
-Services call the ``*_on_commit`` functions; nothing is sent until the surrounding transaction commits.
+Services call the ``*_on_commit`` functions; nothing is sent until the surrounding transaction commits. Two kinds:
+``fragment.push`` carries HTML that is the same for everyone on the line (rendered once per event, swapped
+out-of-band by id in the browser); ``client.trigger`` carries only an event name, and user-specific panels re-fetch
+over HTTP. Works in any process: in the embedded default the PLC worker's and Celery's sends are forwarded to the
+web process (ms5/layers.py); with REDIS_URL they go through Redis pub/sub.
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
+from django.template.loader import render_to_string
+
+log = logging.getLogger(__name__)
+
+BOARD = "lines/kiosk.html"  # the page template that defines the line board's partials
+BOARD_PARTIALS = ("equipment-tiles",)
 
 
 def group_for_line(line_id: int) -> str:
-    return f"line.{line_id}"
+    return f"line.{int(line_id)}"
 
 
 def _group_send(line_id: int, message: dict) -> None:
     layer = get_channel_layer()
-    if layer is not None:
+    if layer is None:
+        return
+    try:
         async_to_sync(layer.group_send)(group_for_line(line_id), message)
+    except Exception:  # a live update must never break the service that committed: clients resync anyway
+        log.exception("live update for line %s failed", line_id)
+
+
+def render_board_partials(line_id: int, *partials: str) -> str:
+    """The named partials of the line board, rendered from committed state, concatenated as one frame."""
+    from apps.lines.selectors import line_board_context
+
+    unknown = set(partials) - set(BOARD_PARTIALS)
+    if unknown:
+        raise ValueError(f"unknown board partials: {sorted(unknown)}")
+    ctx = line_board_context(line_id=line_id)
+    return "".join(render_to_string(f"{BOARD}#{name}", ctx) for name in partials)
+
+
+def push_board(line_id: int, *partials: str) -> None:
+    """Render and push now (callers are already after commit)."""
+    html = render_board_partials(line_id, *(partials or BOARD_PARTIALS))
+    _group_send(line_id, {"type": "fragment.push", "html": html})
+
+
+def push_partials_on_commit(line_id: int, *partials: str) -> None:
+    """After commit, re-read the board and push the named partials (all of them if none named) as one frame."""
+    transaction.on_commit(lambda: push_board(line_id, *partials), robust=True)
 
 
 def nudge_on_commit(line_id: int, event: str) -> None:
     """After commit, ask the line's clients to re-fetch the panels that listen for ``event``."""
-    transaction.on_commit(lambda: _group_send(line_id, {"type": "client.trigger", "event": event}))
+    transaction.on_commit(lambda: _group_send(line_id, {"type": "client.trigger", "event": event}), robust=True)
 
 
 def equipment_changed_on_commit(*, line_ids: Iterable[int], equipment_ids: Iterable[int]) -> None:
-    """Called by the OEE engine after ingesting PLC samples that changed state, counts or faults."""
+    """Called by the OEE engine after ingesting PLC samples that changed state, counts or faults.
+
+    Pushes the line's equipment tiles (role-neutral) and fires ``ms5:equipment-changed`` for panels that depend on
+    the user. The caller coalesces (at most about one call per line per second, shared/STYLE.md §3.1 rule 9).
+    """
     line_ids = sorted(set(line_ids))
     equipment_ids = sorted(set(equipment_ids))
 
     def send() -> None:
         for line_id in line_ids:
+            push_board(line_id, "equipment-tiles")
             _group_send(line_id, {"type": "client.trigger", "event": "ms5:equipment-changed",
                                   "equipment_ids": equipment_ids})
 
-    transaction.on_commit(send)
+    transaction.on_commit(send, robust=True)

@@ -1,7 +1,16 @@
+"""Floor screens: thin views over selectors, every one behind the access choke-point (apps/accounts/access.py).
+
+Each live panel is a template partial that the page renders, that the panel's own URL returns (hx-get on
+resync, on a client trigger and on the 60 s safety poll), and that apps/lines/live.py pushes after commit.
+"""
+
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 
 from apps.accounts import access
 from apps.lines import selectors
@@ -16,15 +25,46 @@ def overview(request):
 @login_required
 def kiosk(request, line_id: int):
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    line = selectors.line_with_equipment(line=line)
-    return render(request, "lines/kiosk.html", {"line": line})
+    return render(request, "lines/kiosk.html", selectors.line_board_context(line_id=line.pk))
+
+
+@login_required
+def kiosk_tiles(request, line_id: int):
+    """The equipment-tiles panel alone: what a kiosk re-fetches on resync and on its safety poll."""
+    line = access.access_line_by_id(request.user, line_id, "lines.view_line")
+    return render(request, "lines/kiosk.html#equipment-tiles", selectors.line_board_context(line_id=line.pk))
 
 
 @login_required
 def engineering(request):
     if not access.role_allows(request.user, "lines.view_engineering"):
-        from django.http import Http404
-
         raise Http404("No such page.")
     equipment = selectors.engineering_equipment(user=request.user)
     return render(request, "lines/engineering.html", {"equipment": equipment})
+
+
+@csrf_exempt
+@require_POST
+async def live_forward(request):
+    """Internal: a live message forwarded over loopback by the PLC worker or Celery (ms5/layers.py).
+
+    Refused unless it comes from a loopback address with a fresh signature derived from SECRET_KEY. Not part of
+    the user-facing site: no session, no CSRF (the HMAC is the authentication).
+    """
+    from channels.layers import get_channel_layer
+
+    from ms5.layers import SIGNATURE_HEADER, TIMESTAMP_HEADER, ForwardRejected, LoopbackChannelLayer, verify_forward
+
+    layer = get_channel_layer()
+    if not isinstance(layer, LoopbackChannelLayer) or layer.forwards:
+        return HttpResponse("this process does not take forwarded live updates\n", status=404,
+                            content_type="text/plain")
+    try:
+        group, message = verify_forward(
+            remote_addr=request.META.get("REMOTE_ADDR"), body=request.body,
+            timestamp=request.headers.get(TIMESTAMP_HEADER), signature=request.headers.get(SIGNATURE_HEADER),
+        )
+    except ForwardRejected as exc:
+        return HttpResponse(f"refused: {exc}\n", status=exc.status, content_type="text/plain")
+    await layer.deliver_local(group, message)
+    return HttpResponse(status=204)
