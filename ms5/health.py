@@ -105,4 +105,6 @@ def run_checks() -> tuple[bool, dict]:
 @never_cache
 def healthz(request):
     healthy, results = run_checks()
-    return JsonResponse({"status": "ok" if healthy else "fail", "checks": results}, status=200 if healthy else 503)
+    failing = [name for name, result in results.items() if result["required"] and not result["ok"]]
+    return JsonResponse({"status": "ok" if healthy else "fail", "failing": failing, "checks": results},
+                        status=200 if healthy else 503)
