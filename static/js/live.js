@@ -12,11 +12,13 @@
   });
   document.addEventListener("htmx:wsOpen", () => {
     document.body.classList.remove("ws-down");
+    document.body.dataset.ws = "open";
     if (everOpened) htmx.trigger(document.body, "ms5:resync");
     everOpened = true;
   });
   document.addEventListener("htmx:wsClose", (e) => {
     document.body.classList.add("ws-down");
+    document.body.dataset.ws = "closed";
     const code = e.detail.event && e.detail.event.code;
     if (code === 4401) { location.assign("/accounts/kiosk/login/?next=" + encodeURIComponent(location.pathname)); return; }
     if (code === 4403) { location.assign("/"); return; }
