@@ -1,0 +1,397 @@
+"""The one OEE calculator (shared/OEE.md §3 and §7). Every screen, report, export and the ``oee`` command call
+``oee_compute``; figures are rounded only at display time.
+
+Figures are built from additive parts (seconds per effective state, counts, ICT-weighted counts), summed over
+equipment, hours and windows, and only then divided — never an average of percentages. Whole hours whose rollups
+are current come from ``HourRollup``; the rest of a window is computed from the raw timeline.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, Sum
+from django.utils import timezone
+
+from apps.oee.calendar import BREAK, UNSCHEDULED, LineCalendar
+from apps.oee.models import BaseState, CountDelta, EquipmentRuntime, HourReasonRollup, HourRollup, StateInterval
+from apps.oee.policies import AVAILABILITY, EXCLUDED, PERFORMANCE, STATES, Policy, policy_get
+
+HOUR = dt.timedelta(hours=1)
+
+
+@dataclass
+class Accumulator:
+    """Additive parts of OEE for some equipment over some time."""
+
+    state_s: dict = field(default_factory=lambda: dict.fromkeys(STATES, 0.0))
+    total: int = 0
+    reject: int = 0
+    rework: int = 0
+    ict_total_s: float = 0.0
+    ict_good_s: float = 0.0
+    count_without_ict: int = 0
+    small_stop_count: int = 0
+    stop_count: int = 0
+    reason_s: dict = field(default_factory=lambda: defaultdict(float))
+
+    def add(self, other: Accumulator) -> Accumulator:
+        for k, v in other.state_s.items():
+            self.state_s[k] += v
+        for name in ("total", "reject", "rework", "ict_total_s", "ict_good_s", "count_without_ict",
+                     "small_stop_count", "stop_count"):
+            setattr(self, name, getattr(self, name) + getattr(other, name))
+        for k, v in other.reason_s.items():
+            self.reason_s[k] += v
+        return self
+
+
+def _stop_kind(interval: StateInterval, end: dt.datetime, threshold: float) -> str:
+    length = (end - interval.start).total_seconds()
+    if interval.end is None and length <= threshold:
+        return "pending_stop"
+    return "small_stop" if length <= threshold else "unplanned_stop"
+
+
+def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt.datetime,
+                   calendar: LineCalendar | None = None, product_id: int | None = None) -> Accumulator:
+    """Additive parts of one equipment over [start, end) from intervals, count deltas and downtime events.
+
+    Time with no recorded interval (before the first sample) is ``no_data``. Open intervals last until ``as_of``.
+    With ``product_id``, only time and counts of that product are included.
+    """
+    from apps.downtime.models import DowntimeEvent
+
+    acc = Accumulator()
+    if end <= start:
+        return acc
+    calendar = calendar or LineCalendar(equipment.line)
+    threshold = float(equipment.small_stop_threshold_s)
+    intervals = list(StateInterval.objects.filter(equipment=equipment, start__lt=end).filter(
+        Q(end__isnull=True) | Q(end__gt=start)).order_by("start"))
+    # Base segments covering [start, end) exactly: (a, b, interval or None).
+    base: list[tuple[dt.datetime, dt.datetime, StateInterval | None]] = []
+    cursor = start
+    for iv in intervals:
+        iv_end = iv.end or as_of
+        a, b = max(iv.start, start), min(iv_end, end)
+        if b <= a:
+            continue
+        if a > cursor:
+            base.append((cursor, a, None))
+        base.append((max(a, cursor), b, iv))
+        cursor = max(cursor, b)
+    if cursor < end:
+        base.append((cursor, end, None))
+    cal = calendar.segments(start, end)
+    events = list(DowntimeEvent.objects.filter(equipment=equipment, start__lt=end).filter(
+        Q(end__isnull=True) | Q(end__gt=start)).select_related("reason__category").order_by("start"))
+    ev_starts = [e.start for e in events]
+
+    def add_unplanned(a: dt.datetime, b: dt.datetime) -> None:
+        # Split an unplanned piece by the events covering it: planned reasons move time to planned_stop.
+        i = max(bisect.bisect_right(ev_starts, a) - 1, 0)
+        cursor_ = a
+        while cursor_ < b:
+            ev = None
+            while i < len(events):
+                e_end = events[i].end or as_of
+                if e_end <= cursor_:
+                    i += 1
+                    continue
+                ev = events[i]
+                break
+            if ev is None or ev.start >= b:
+                acc.state_s["unplanned_stop"] += (b - cursor_).total_seconds()
+                acc.reason_s[None] += (b - cursor_).total_seconds()
+                return
+            if ev.start > cursor_:
+                acc.state_s["unplanned_stop"] += (ev.start - cursor_).total_seconds()
+                acc.reason_s[None] += (ev.start - cursor_).total_seconds()
+                cursor_ = ev.start
+            stop = min(ev.end or as_of, b)
+            secs = (stop - cursor_).total_seconds()
+            if ev.reason_id and ev.reason.category.planned:
+                acc.state_s["planned_stop"] += secs
+            else:
+                acc.state_s["unplanned_stop"] += secs
+                acc.reason_s[ev.reason_id] += secs
+            cursor_ = stop
+            i += 1
+
+    ci = 0
+    for a, b, iv in base:
+        if product_id is not None and (iv is None or iv.product_id != product_id):
+            continue
+        state = iv.state if iv is not None else BaseState.NO_DATA
+        kind = _stop_kind(iv, iv.end or as_of, threshold) if state == BaseState.STOPPED else None
+        while ci > 0 and cal[ci][0] > a:
+            ci -= 1
+        while cal[ci][1] <= a:
+            ci += 1
+        j = ci
+        while j < len(cal) and cal[j][0] < b:
+            x, y = max(a, cal[j][0]), min(b, cal[j][1])
+            label = cal[j][2]
+            secs = (y - x).total_seconds()
+            if state == BaseState.RUNNING:
+                effective = "running"  # running in a break or outside shifts is unplanned production: in PPT
+            elif label == UNSCHEDULED:
+                effective = "not_scheduled"
+            elif label == BREAK:
+                effective = "planned_stop"
+            elif state == BaseState.STOPPED:
+                effective = kind
+            else:
+                effective = str(state)
+            if effective == "unplanned_stop":
+                add_unplanned(x, y)
+            else:
+                acc.state_s[effective] += secs
+            if effective == "small_stop" and iv is not None and x == iv.start:
+                acc.small_stop_count += 1
+            j += 1
+    acc.stop_count = sum(1 for e in events if e.counted and start <= e.start < end
+                         and not (e.reason_id and e.reason.category.planned)
+                         and (product_id is None or _product_at(intervals, e.start) == product_id))
+    counts = CountDelta.objects.filter(equipment=equipment, ts__gte=start, ts__lt=end)
+    if product_id is not None:
+        counts = counts.filter(product_id=product_id)
+    _add_counts(acc, counts)
+    return acc
+
+
+def _product_at(intervals, moment):
+    for iv in intervals:
+        if iv.start <= moment and (iv.end is None or moment < iv.end):
+            return iv.product_id
+    return None
+
+
+def _add_counts(acc: Accumulator, counts) -> None:
+    agg = counts.aggregate(
+        n_total=Sum("total"), n_reject=Sum("reject"), n_rework=Sum("rework"),
+        ict_total=Sum(F("ict_s") * F("total")),
+        ict_good=Sum(F("ict_s") * (F("total") - F("reject") - F("rework"))),
+        without_ict=Sum("total", filter=Q(ict_s__isnull=True)),
+    )
+    acc.total += agg["n_total"] or 0
+    acc.reject += agg["n_reject"] or 0
+    acc.rework += agg["n_rework"] or 0
+    acc.ict_total_s += agg["ict_total"] or 0.0
+    acc.ict_good_s += agg["ict_good"] or 0.0
+    acc.count_without_ict += agg["without_ict"] or 0
+
+
+ROLLUP_STATE_FIELDS = {s: f"{s}_s" for s in STATES}
+
+
+def accumulate_rollups(q: Q) -> Accumulator:
+    """Sum hour rollups matching ``q`` in the database (one aggregate query plus one for reasons)."""
+    acc = Accumulator()
+    sums = {f"s_{s}": Sum(col) for s, col in ROLLUP_STATE_FIELDS.items()}
+    agg = HourRollup.objects.filter(q).aggregate(
+        **sums, n_total=Sum("total"), n_reject=Sum("reject"), n_rework=Sum("rework"), ict_total=Sum("ict_total_s"),
+        ict_good=Sum("ict_good_s"), without_ict=Sum("count_without_ict"), small=Sum("small_stop_count"),
+        stops=Sum("stop_count"))
+    for s in STATES:
+        acc.state_s[s] = agg[f"s_{s}"] or 0.0
+    acc.total, acc.reject, acc.rework = agg["n_total"] or 0, agg["n_reject"] or 0, agg["n_rework"] or 0
+    acc.ict_total_s, acc.ict_good_s = agg["ict_total"] or 0.0, agg["ict_good"] or 0.0
+    acc.count_without_ict = agg["without_ict"] or 0
+    acc.small_stop_count, acc.stop_count = agg["small"] or 0, agg["stops"] or 0
+    for row in HourReasonRollup.objects.filter(q).values("reason_id").annotate(s=Sum("seconds")):
+        acc.reason_s[row["reason_id"]] += row["s"] or 0.0
+    return acc
+
+
+def _floor_hour(t: dt.datetime) -> dt.datetime:
+    return t.replace(minute=0, second=0, microsecond=0)
+
+
+def _ceil_hour(t: dt.datetime) -> dt.datetime:
+    f = _floor_hour(t)
+    return f if f == t else f + HOUR
+
+
+def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime]], as_of: dt.datetime,
+               use_rollups: bool = True, product_id: int | None = None) -> Accumulator:
+    """Sum the additive parts of every equipment over every span; rollups for whole, rolled-up hours."""
+    acc = Accumulator()
+    calendars: dict[int, LineCalendar] = {}
+    watermarks = dict(EquipmentRuntime.objects.filter(equipment__in=equipment_list).values_list(
+        "equipment_id", "rolled_up_to"))
+    rollup_q = Q(pk__in=[])
+    for a, b in spans:
+        b = min(b, as_of)
+        if b <= a:
+            continue
+        for eq in equipment_list:
+            cal = calendars.setdefault(eq.line_id, LineCalendar(eq.line))
+            wm = watermarks.get(eq.pk)
+            h0, h1 = _ceil_hour(a), _floor_hour(b)
+            if use_rollups and product_id is None and wm is not None:
+                h1 = min(h1, _floor_hour(wm))
+            if not use_rollups or product_id is not None or wm is None or h1 <= h0:
+                acc.add(accumulate_raw(equipment=eq, start=a, end=b, as_of=as_of, calendar=cal,
+                                       product_id=product_id))
+                continue
+            rollup_q |= Q(equipment_id=eq.pk, hour__gte=h0, hour__lt=h1)
+            acc.add(accumulate_raw(equipment=eq, start=a, end=h0, as_of=as_of, calendar=cal))
+            acc.add(accumulate_raw(equipment=eq, start=h1, end=b, as_of=as_of, calendar=cal))
+    if rollup_q.children != [("pk__in", [])]:
+        acc.add(accumulate_rollups(rollup_q))
+    return acc
+
+
+@dataclass
+class OeeFigures:
+    policy: str
+    start: dt.datetime
+    end: dt.datetime
+    calendar_time_s: float
+    planned_production_time_s: float
+    run_time_s: float
+    availability: float | None
+    performance: float | None
+    quality: float | None
+    oee: float | None
+    teep: float | None
+    count_quality: float | None
+    scrap_ratio: float | None
+    rework_ratio: float | None
+    total_count: int
+    good_count: int
+    reject_count: int
+    rework_count: int
+    small_stop_count: int
+    small_stop_s: float
+    downtime_s: float
+    stop_count: int
+    mtbf_s: float | None
+    mttr_s: float | None
+    time_per_state: dict
+    six_big_losses: dict
+    downtime_by_reason: dict
+    flags: list
+    ideal_time_good_s: float = 0.0
+    ideal_time_total_s: float = 0.0
+    downtime_events: list = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        d = dict(self.__dict__)
+        d["start"], d["end"] = self.start.isoformat(), self.end.isoformat()
+        return d
+
+
+def _div(a: float, b: float) -> float | None:
+    return a / b if b else None
+
+
+def figures_from(acc: Accumulator, *, policy: Policy, start: dt.datetime, end: dt.datetime,
+                 reason_names: dict | None = None) -> OeeFigures:
+    """Apply a policy to summed parts (shared/OEE.md §2–§3)."""
+    calendar_s = sum(acc.state_s.values())
+    bucket_s = defaultdict(float)
+    for state, secs in acc.state_s.items():
+        bucket_s[policy.buckets[state]] += secs
+    ppt = calendar_s - bucket_s[EXCLUDED]
+    run = ppt - bucket_s[AVAILABILITY]
+    good = acc.total - acc.reject - acc.rework
+    performance = _div(acc.ict_total_s, run)
+    flags = []
+    if performance is not None and performance > 1.0 + 1e-9:
+        flags.append("ict_suspect")
+    if acc.state_s["no_data"] > 0:
+        flags.append("no_data")
+    if acc.state_s["pending_stop"] > 0:
+        flags.append("pending_stop")
+    if acc.count_without_ict:
+        flags.append("missing_ict")
+    if good < 0:
+        flags.append("rejects_exceed_total")
+    downtime = acc.state_s["unplanned_stop"]
+    speed_loss = run - acc.ict_total_s - (acc.state_s["small_stop"] if policy.buckets["small_stop"] == PERFORMANCE
+                                          else 0.0)
+    reason_names = reason_names or {}
+    return OeeFigures(
+        policy=policy.label, start=start, end=end, calendar_time_s=calendar_s, planned_production_time_s=ppt,
+        run_time_s=run, availability=_div(run, ppt), performance=performance,
+        quality=_div(acc.ict_good_s, acc.ict_total_s), oee=_div(acc.ict_good_s, ppt),
+        teep=_div(acc.ict_good_s, calendar_s), count_quality=_div(good, acc.total),
+        scrap_ratio=_div(acc.reject, acc.total), rework_ratio=_div(acc.rework, acc.total),
+        total_count=acc.total, good_count=good, reject_count=acc.reject, rework_count=acc.rework,
+        small_stop_count=acc.small_stop_count, small_stop_s=acc.state_s["small_stop"], downtime_s=downtime,
+        stop_count=acc.stop_count, mtbf_s=_div(run, acc.stop_count), mttr_s=_div(downtime, acc.stop_count),
+        time_per_state=dict(acc.state_s),
+        six_big_losses={
+            "breakdowns_s": downtime + acc.state_s["pending_stop"],
+            "setup_and_adjustments_s": acc.state_s["changeover"],
+            "small_stops_s": acc.state_s["small_stop"],
+            "reduced_speed_s": speed_loss,
+            "production_rejects_s": acc.ict_total_s - acc.ict_good_s,
+            "startup_rejects_s": None,  # rejects are not told apart by start-up vs steady state yet
+        },
+        downtime_by_reason={reason_names.get(k, "uncoded" if k is None else str(k)): v
+                            for k, v in sorted(acc.reason_s.items(), key=lambda kv: -kv[1]) if v},
+        flags=flags, ideal_time_good_s=acc.ict_good_s, ideal_time_total_s=acc.ict_total_s,
+    )
+
+
+def _reason_names(ids) -> dict:
+    from apps.lines.models import DowntimeReason
+
+    names = {None: "uncoded"}
+    for r in DowntimeReason.objects.filter(pk__in=[i for i in ids if i is not None]):
+        names[r.pk] = r.code
+    return names
+
+
+def downtime_events_in(equipment_list, start: dt.datetime, end: dt.datetime, as_of: dt.datetime) -> list[dict]:
+    from apps.downtime.models import DowntimeEvent
+
+    rows = []
+    events = DowntimeEvent.objects.filter(equipment__in=equipment_list, start__lt=end).filter(
+        Q(end__isnull=True) | Q(end__gt=start)).select_related("reason__category", "equipment").order_by("start")
+    for e in events:
+        a, b = max(e.start, start), min(e.end or as_of, end)
+        rows.append({
+            "id": e.pk, "equipment": e.equipment.code, "start": e.start.isoformat(),
+            "end": e.end.isoformat() if e.end else None, "seconds": max((b - a).total_seconds(), 0.0),
+            "reason": e.reason.code if e.reason_id else None,
+            "category": e.reason.category.code if e.reason_id else None,
+            "started_in_window": bool(e.counted and start <= e.start < end),
+        })
+    return rows
+
+
+def oee_compute(*, equipment_list, start: dt.datetime, end: dt.datetime, policy: str | Policy | None = None,
+                spans: list[tuple[dt.datetime, dt.datetime]] | None = None, as_of: dt.datetime | None = None,
+                use_rollups: bool = True, product_id: int | None = None,
+                with_events: bool = True) -> OeeFigures:
+    """OEE of some equipment over [start, end) (or over the union of disjoint ``spans``, e.g. the shifts of a
+    production date). Time after ``as_of`` (default: now) has not happened and is not counted.
+
+    ``policy`` defaults to the line's ``oee_policy`` (of the first equipment). One function for every screen.
+    """
+    equipment_list = list(equipment_list)
+    as_of = as_of or timezone.now()
+    if policy is None:
+        policy = equipment_list[0].line.oee_policy if equipment_list else "oee_com"
+    if isinstance(policy, str):
+        policy = policy_get(policy)
+    spans = spans or [(start, end)]
+    acc = accumulate(equipment_list=equipment_list, spans=spans, as_of=as_of, use_rollups=use_rollups,
+                     product_id=product_id)
+    figures = figures_from(acc, policy=policy, start=start, end=min(end, max(as_of, start)),
+                           reason_names=_reason_names(acc.reason_s))
+    if len({eq.line.oee_policy for eq in equipment_list}) > 1:
+        figures.flags.append("mixed_line_policies")
+    if with_events:
+        for a, b in spans:
+            figures.downtime_events.extend(downtime_events_in(equipment_list, a, min(b, as_of), as_of))
+    return figures

@@ -1,0 +1,52 @@
+"""Hourly rollups per equipment, kept current by ingest and recomputed when an edit or late data touches them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.utils import timezone
+
+from apps.oee.calculator import ROLLUP_STATE_FIELDS, accumulate_raw
+from apps.oee.calendar import LineCalendar
+from apps.oee.models import EquipmentRuntime, HourReasonRollup, HourRollup
+
+HOUR = dt.timedelta(hours=1)
+
+
+def hours_between(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
+    """Hour starts h with start <= h < end (start is floored to the hour)."""
+    h = start.replace(minute=0, second=0, microsecond=0)
+    out = []
+    while h < end:
+        out.append(h)
+        h += HOUR
+    return out
+
+
+def rollup_recompute(*, equipment, hours: list[dt.datetime], as_of: dt.datetime) -> None:
+    """Recompute the rollup rows of ``equipment`` for ``hours`` from the raw timeline."""
+    calendar = LineCalendar(equipment.line)
+    rows, reason_rows = [], []
+    for h in hours:
+        acc = accumulate_raw(equipment=equipment, start=h, end=h + HOUR, as_of=as_of, calendar=calendar)
+        values = {col: acc.state_s[s] for s, col in ROLLUP_STATE_FIELDS.items()}
+        rows.append(HourRollup(
+            equipment=equipment, hour=h, total=acc.total, reject=acc.reject, rework=acc.rework,
+            ict_total_s=acc.ict_total_s, ict_good_s=acc.ict_good_s, count_without_ict=acc.count_without_ict,
+            small_stop_count=acc.small_stop_count, stop_count=acc.stop_count, **values))
+        reason_rows.extend(HourReasonRollup(equipment=equipment, hour=h, reason_id=r, seconds=s)
+                           for r, s in acc.reason_s.items() if s)
+    HourRollup.objects.filter(equipment=equipment, hour__in=hours).delete()
+    HourReasonRollup.objects.filter(equipment=equipment, hour__in=hours).delete()
+    HourRollup.objects.bulk_create(rows)
+    HourReasonRollup.objects.bulk_create(reason_rows)
+
+
+def rollup_refresh_range(*, equipment, start: dt.datetime, end: dt.datetime) -> None:
+    """After an edit touching [start, end]: recompute the already rolled-up hours it overlaps."""
+    watermark = EquipmentRuntime.objects.filter(equipment=equipment).values_list("rolled_up_to", flat=True).first()
+    if watermark is None:
+        return
+    hours = [h for h in hours_between(start, end + dt.timedelta(microseconds=1)) if h < watermark]
+    if hours:
+        rollup_recompute(equipment=equipment, hours=hours, as_of=max(timezone.now(), watermark))
