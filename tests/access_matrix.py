@@ -1,17 +1,30 @@
 """Every view of the project and the access it requires: the permission-matrix test iterates this registry.
 
 Add one entry per URL pattern you create; tests/accounts/test_permission_matrix.py fails when a URL pattern of the
-project is missing here. Fields:
+project is in neither VIEWS nor PUBLIC. Append in your own block (``VIEWS += [...]``) to keep merges easy.
+
+Fields of a VIEWS entry:
 - name: the URL name ("app:name").
-- kwargs: a callable (line) -> dict of URL kwargs, given the line under test (or None if not line-scoped).
+- kwargs: None, or a callable (line) -> dict of URL kwargs, given the line under test. It runs inside the test's
+  database, so it may create the objects the URL needs (a job, an Andon call…) on that line.
 - perm: the line permission required ("lines.view_line"…), or None for pages any signed-in user may open,
-  or "public" for pages that need no sign-in (login, healthz…), or "staff" for admin-only pages.
+  or "public" for pages that need no sign-in, or "staff" for pages only staff may open.
 - line_scoped: whether the view is about one line (then "right role on another line" must get 404).
 - method: "get" or "post" (POST views are tested with an empty body: access is decided before validation).
+- ok (optional): the status code, or a tuple of codes, a permitted user gets. Default 200 for GET and any of
+  (200, 204, 302, 400) for POST.
+
+The matrix test signs in one user per role (apps/accounts/roles.py) with line access to line A only, and expects:
+anonymous -> redirect to the login page; a role without ``perm`` -> 404; a permitted role on line B (not granted;
+plant-wide roles reach it) -> 404 for line-scoped views; a permitted role on line A -> ``ok``.
+
+PUBLIC lists URL names deliberately outside the matrix (public pages, auth flows, internal endpoints); unnamed
+URL patterns are listed by their route with a leading slash (e.g. "/" for the root redirect). Django's admin is
+outside the matrix: it has its own permission checks (model permissions from the role groups).
 """
 
 VIEWS: list[dict] = [
-    {"name": "accounts:home", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "accounts:home", "kwargs": None, "perm": None, "line_scoped": False, "method": "get", "ok": 302},
     {"name": "lines:overview", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
     {"name": "lines:kiosk", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
      "line_scoped": True, "method": "get"},
@@ -24,6 +37,7 @@ PUBLIC = {
     "healthz", "accounts:login", "accounts:logout", "accounts:kiosk_login", "accounts:password_reset",
     "accounts:password_reset_done", "accounts:password_reset_confirm", "accounts:password_reset_complete",
     "accounts:password_change",
+    "/",  # unnamed root redirect to accounts:home (ms5/urls.py)
 }
 
 # --- live floor (apps/lines views: kiosk panels) ---
