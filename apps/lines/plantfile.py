@@ -745,11 +745,19 @@ def parse_plant(text: str) -> PlantSpec:
 
 def simulated(spec: PlantSpec) -> PlantSpec:
     """The same plant on simulated PLCs: every connection uses driver ``sim`` and every tag's address becomes its
-    canonical signal name (what the simulator answers to). Mutates and returns ``spec``."""
+    canonical signal name (what the simulator answers to), prefixed with the equipment code when one connection
+    serves several machines. Mutates and returns ``spec``."""
     for index, conn in enumerate(spec.connections):
         conn.values.update(driver=Driver.SIM, host="", port=None, sim_seed=index + 1)
+    machines_per_connection: dict[str, set[str]] = {}
     for ls in spec.lines:
         for eq in ls.equipment:
             for tag in eq.tags:
-                tag.values["address"] = tag.values["signal"]
+                machines_per_connection.setdefault(tag.values["connection"], set()).add(eq.row.values["code"])
+    for ls in spec.lines:
+        for eq in ls.equipment:
+            for tag in eq.tags:
+                shared = len(machines_per_connection[tag.values["connection"]]) > 1
+                prefix = f"{eq.row.values['code']}." if shared else ""
+                tag.values["address"] = prefix + tag.values["signal"]
     return spec
