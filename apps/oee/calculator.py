@@ -223,8 +223,8 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
     """Sum the additive parts of every equipment over every span; rollups for whole, rolled-up hours."""
     acc = Accumulator()
     calendars: dict[int, LineCalendar] = {}
-    watermarks = dict(EquipmentRuntime.objects.filter(equipment__in=equipment_list).values_list(
-        "equipment_id", "rolled_up_to"))
+    watermarks = {pk: (frm, to) for pk, frm, to in EquipmentRuntime.objects.filter(
+        equipment__in=equipment_list).values_list("equipment_id", "rolled_up_from", "rolled_up_to")}
     rollup_q = Q(pk__in=[])
     for a, b in spans:
         b = min(b, as_of)
@@ -232,11 +232,12 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
             continue
         for eq in equipment_list:
             cal = calendars.setdefault(eq.line_id, LineCalendar(eq.line))
-            wm = watermarks.get(eq.pk)
+            wm_from, wm = watermarks.get(eq.pk, (None, None))
             h0, h1 = _ceil_hour(a), _floor_hour(b)
-            if use_rollups and product_id is None and wm is not None:
-                h1 = min(h1, _floor_hour(wm))
-            if not use_rollups or product_id is not None or wm is None or h1 <= h0:
+            rolled = use_rollups and product_id is None and wm is not None and wm_from is not None
+            if rolled:
+                h0, h1 = max(h0, wm_from), min(h1, _floor_hour(wm))
+            if not rolled or h1 <= h0:
                 acc.add(accumulate_raw(equipment=eq, start=a, end=b, as_of=as_of, calendar=cal,
                                        product_id=product_id))
                 continue

@@ -315,6 +315,7 @@ class _EquipmentIngest:
                 first = StateInterval.objects.filter(equipment=self.eq).order_by("start").values_list(
                     "start", flat=True).first() or self.max_ts
                 old = first.replace(minute=0, second=0, microsecond=0)
+                rt.rolled_up_from = old
             if watermark > old:
                 hours.update(hours_between(old, watermark))
             for a, b in self.dirty:

@@ -42,6 +42,7 @@ class EquipmentRuntime(models.Model):
     ctx_changeover = models.BooleanField(default=False)
     ctx_no_order = models.BooleanField(default=False)
     job_ref = models.CharField(max_length=60, blank=True)
+    rolled_up_from = models.DateTimeField(null=True, blank=True, help_text="First hour with a rollup row.")
     rolled_up_to = models.DateTimeField(null=True, blank=True, help_text="Hours before this have current rollups.")
 
     def __str__(self) -> str:

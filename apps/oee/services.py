@@ -72,5 +72,8 @@ def rollup_rebuild(*, equipment: Equipment, as_of: dt.datetime) -> int:
     HourRollup.objects.filter(equipment=equipment).delete()
     HourReasonRollup.objects.filter(equipment=equipment).delete()
     hours = hours_between(first[0], rt.rolled_up_to)
+    if hours:
+        rt.rolled_up_from = hours[0]
+        rt.save(update_fields=["rolled_up_from"])
     rollup_recompute(equipment=equipment, hours=hours, as_of=as_of)
     return len(hours)
