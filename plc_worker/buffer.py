@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 
 from django import db
 
+from plc_worker.dbutil import close_stale_connection
+
 log = logging.getLogger("plc_worker.buffer")
 
 # Errors that mean "the database is not there right now": keep the data and retry.
@@ -88,7 +90,7 @@ class Writer(threading.Thread):
         if not batches:
             return True
         samples = [s for b in batches for s in b.samples]
-        db.close_old_connections()
+        close_stale_connection()
         try:
             result = self.sink(samples)
         except TRANSIENT as exc:

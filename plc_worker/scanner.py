@@ -28,6 +28,7 @@ from django import db
 from django.conf import settings
 
 from plc_worker import leases
+from plc_worker.dbutil import close_stale_connection
 from plc_worker.buffer import Batch, Writer
 from plc_worker.config import connection_configs, enabled_connection_ids
 from plc_worker.drivers import CommError, ConnectionConfig, Driver, make_driver
@@ -164,7 +165,6 @@ class ConnectionRunner(threading.Thread):
         finally:
             if self.driver is not None:
                 self.driver.close()
-            db.connection.close()
 
 
 class Watchdog(threading.Thread):
@@ -204,7 +204,7 @@ class Worker:
     # -- lease keeping ----------------------------------------------------------------------------------------
     def sync(self) -> None:
         """One round: renew what we hold, claim what is free, start/stop runners accordingly."""
-        db.close_old_connections()
+        close_stale_connection()
         held = set(self.runners)
         stats = {cid: r.stats() for cid, r in self.runners.items()}
         owned = leases.lease_renew(worker_id=self.worker_id, connection_ids=held, seconds=self.lease_seconds,
@@ -282,7 +282,7 @@ class Worker:
         self.watchdog.stop_event.set()
         self.writer.stop()
         try:
-            db.close_old_connections()
+            close_stale_connection()
             leases.lease_release(worker_id=self.worker_id, connection_ids=ids)
         except db.Error as exc:
             log.warning("could not release leases (they expire by themselves): %s", exc)
