@@ -147,3 +147,14 @@ def test_production_start_up_with_everything_given(tmp_path):
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["django.db.backends.sqlite3", "Europe/Berlin"]
     assert not (tmp_path / "var" / "secret_key").exists()
+
+
+def test_every_variable_of_the_settings_is_documented():
+    import re
+
+    source = (ROOT / "ms5" / "settings.py").read_text()
+    names = set(re.findall(r'"((?:MS5_[A-Z0-9_]+)|DATABASE_URL|REDIS_URL)"', source))
+    assert {"MS5_SECRET_KEY", "DATABASE_URL", "REDIS_URL", "MS5_TIME_ZONE"} <= names
+    documented = (ROOT / "docs" / "configuration.md").read_text()
+    missing = sorted(name for name in names if f"`{name}`" not in documented)
+    assert not missing, f"variables read in ms5/settings.py but not described in docs/configuration.md: {missing}"
