@@ -166,3 +166,21 @@ def user_clear_pin(*, user: User, actor: User | None = None) -> User:
     user.save(update_fields=["pin_hash"])
     security_event_record(kind=SecurityEventKind.PIN_CHANGED, user=user, actor=actor, detail={"removed": True})
     return user
+
+
+@transaction.atomic
+def group_grant_line(*, group: Group, line: Line, actor: User | None = None) -> None:
+    """Give every member of a (custom, non-role) group access to a line."""
+    if group.name.startswith("role:"):
+        raise ValidationError({"group": "Role groups come from the role matrix; grant lines to users or to a "
+                                        "custom group."})
+    access.grant_line_scope(group, line)
+    security_event_record(kind=SecurityEventKind.LINE_ACCESS_GRANTED, actor=actor, username=f"group:{group.name}",
+                          detail={"line": line.code, "group": group.name})
+
+
+@transaction.atomic
+def group_revoke_line(*, group: Group, line: Line, actor: User | None = None) -> None:
+    access.revoke_line_scope(group, line)
+    security_event_record(kind=SecurityEventKind.LINE_ACCESS_REVOKED, actor=actor, username=f"group:{group.name}",
+                          detail={"line": line.code, "group": group.name})

@@ -46,10 +46,17 @@ def test_group_grant_gives_line_access(line_a, line_b):
     user = UserFactory(role=Role.OPERATOR)
     user.groups.add(crew)
     assert not access.can_access_line(user, line_b.pk)
-    access.grant_line_scope(crew, line_b)
+    admin = UserFactory(role=Role.ADMIN)
+    services.group_grant_line(group=crew, line=line_b, actor=admin)
     assert list(access.visible_lines(user)) == [line_b]
-    access.revoke_line_scope(crew, line_b)
+    services.group_revoke_line(group=crew, line=line_b, actor=admin)
     assert not access.can_access_line(user, line_b.pk)
+    events = SecurityEvent.objects.filter(username="group:Crew B", actor=admin).order_by("id")
+    assert [e.kind for e in events] == [SecurityEventKind.LINE_ACCESS_GRANTED, SecurityEventKind.LINE_ACCESS_REVOKED]
+    from django.core.exceptions import ValidationError
+
+    with pytest.raises(ValidationError):
+        services.group_grant_line(group=Group.objects.get(name=group_name(Role.OPERATOR)), line=line_b)
 
 
 def test_superuser_without_plant_wide_role_reaches_everything(line_a, line_b):
