@@ -22,7 +22,7 @@ from django.core.exceptions import ValidationError
 from apps.lines import models
 from apps.lines.addresses import address_error
 from apps.lines.choices import AndonPriority, DataType, Driver, OeePolicy, Severity, Signal
-from apps.lines.validation import break_error, shift_overlap_errors
+from apps.lines.validation import ShiftShape, break_error, shift_overlap_errors
 
 SCHEMA_VERSION = 1
 NULL_TAG = "tag:yaml.org,2002:null"
@@ -578,21 +578,6 @@ def _unique(rows: list[Row], key, what: str, field_name: str, errors: list[Plant
             seen[value] = row.line_of(field_name)
 
 
-class _ShiftShape:
-    """What shifts.overlap_errors needs of a shift, for shifts that are not saved yet."""
-
-    class _NoBreaks:
-        @staticmethod
-        def all():
-            return []
-
-    breaks = _NoBreaks()
-
-    def __init__(self, pk: int, code: str, start_time: dt.time, end_time: dt.time, weekdays: list[int]):
-        self.pk, self.code, self.name = pk, code, code
-        self.start_time, self.end_time, self.weekdays = start_time, end_time, weekdays
-
-
 def check_spec(spec: PlantSpec) -> list[PlantFileError]:
     """Every check that needs no database: model field validators, references, uniqueness inside the file,
     PLC addresses per driver, fault bits within the fault word, breaks inside shifts, shift overlaps."""
@@ -689,8 +674,8 @@ def check_spec(spec: PlantSpec) -> list[PlantFileError]:
                 _model_check(models.Shift, shift.row, errors)
                 if not (v.get("start_time") and v.get("end_time")):
                     continue
-                shapes.append(_ShiftShape(index + 1, v.get("code"), v["start_time"], v["end_time"],
-                                          v.get("weekdays") or []))
+                shapes.append(ShiftShape(pk=index + 1, code=v.get("code"), start_time=v["start_time"],
+                                         end_time=v["end_time"], weekdays=v.get("weekdays") or []))
                 for b in shift.breaks:
                     _model_check(models.ShiftBreak, b, errors)
                     if b.values.get("start_time") and b.values.get("end_time"):

@@ -34,6 +34,21 @@ def break_error(shift_start: dt.time, shift_end: dt.time, break_start: dt.time, 
     return None
 
 
+class ShiftShape:
+    """What shifts.overlap_errors needs of a shift, for shifts that are not saved (yet): a file or a form."""
+
+    class _NoBreaks:
+        @staticmethod
+        def all():
+            return []
+
+    breaks = _NoBreaks()
+
+    def __init__(self, *, pk: int, code: str, start_time: dt.time, end_time: dt.time, weekdays: list[int]):
+        self.pk, self.code, self.name = pk, code, code
+        self.start_time, self.end_time, self.weekdays = start_time, end_time, weekdays
+
+
 def shift_overlap_errors(shifts, *, tz: ZoneInfo) -> list[str]:
     """Sentences naming every pair of overlapping shifts; ``shifts`` need code, start_time, end_time, weekdays,
     pk and ``breaks.all()`` (saved Shift rows or stand-ins for unsaved ones)."""
