@@ -44,6 +44,10 @@ PUBLIC = {
 VIEWS += [
     {"name": "lines:kiosk_tiles", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
      "line_scoped": True, "method": "get"},
+    {"name": "lines:kiosk_stops", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    {"name": "lines:kiosk_stop_code", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.code_downtime",
+     "line_scoped": True, "method": "post", "ok": 400},
 ]
 # Internal, not a user-facing page: loopback-only and HMAC-signed (ms5/layers.py; tests/lines/test_views.py).
 PUBLIC |= {"lines:live_forward"}

@@ -20,7 +20,7 @@ from django.template.loader import render_to_string
 log = logging.getLogger(__name__)
 
 BOARD = "lines/kiosk.html"  # the page template that defines the line board's partials
-BOARD_PARTIALS = ("equipment-tiles",)
+BOARD_PARTIALS = ("equipment-tiles", "shift-figures")
 
 
 def group_for_line(line_id: int) -> str:
@@ -75,7 +75,7 @@ def equipment_changed_on_commit(*, line_ids: Iterable[int], equipment_ids: Itera
 
     def send() -> None:
         for line_id in line_ids:
-            push_board(line_id, "equipment-tiles")
+            push_board(line_id, *BOARD_PARTIALS)
             _group_send(line_id, {"type": "client.trigger", "event": "ms5:equipment-changed",
                                   "equipment_ids": equipment_ids})
 

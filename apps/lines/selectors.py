@@ -37,13 +37,11 @@ STATE_LABELS = {
 def equipment_states(*, equipment_ids: list[int]) -> dict[int, dict]:
     """Current state per equipment: {id: {"state": str, "since": datetime | None}}.
 
-    The timeline belongs to the OEE engine (apps/oee). Until it provides ``apps.oee.selectors.
-    equipment_current_states(equipment_ids=...)`` with this shape, every machine honestly shows ``no_data``.
+    The timeline belongs to the OEE engine (``apps.oee.selectors.equipment_current_states``); a machine without an
+    open state interval (never heard from) shows ``no_data``.
     """
-    try:
-        from apps.oee.selectors import equipment_current_states
-    except ImportError:
-        return {pk: {"state": "no_data", "since": None} for pk in equipment_ids}
+    from apps.oee.selectors import equipment_current_states
+
     found = equipment_current_states(equipment_ids=equipment_ids)
     return {pk: found.get(pk) or {"state": "no_data", "since": None} for pk in equipment_ids}
 
@@ -61,7 +59,55 @@ def line_board_context(*, line_id: int) -> dict:
     states = equipment_states(equipment_ids=[eq.pk for eq in equipment])
     tiles = [
         {"equipment": eq, "state": states[eq.pk]["state"], "since": states[eq.pk]["since"],
+         "pending": states[eq.pk].get("pending", False),
          "label": STATE_LABELS.get(states[eq.pk]["state"], states[eq.pk]["state"])}
         for eq in equipment
     ]
-    return {"line": line, "tiles": tiles}
+    return {"line": line, "tiles": tiles, "shift": line_shift_figures(line=line)}
+
+
+def _figure_rows(line: Line, figures) -> list[dict]:
+    rows = []
+    for key, label, target in (("availability", "Availability", line.target_availability),
+                               ("performance", "Performance", line.target_performance),
+                               ("quality", "Quality", line.target_quality), ("oee", "OEE", line.target_oee)):
+        value = getattr(figures, key)
+        rows.append({"key": key, "label": label, "value": value, "target": float(target),
+                     "ok": value is not None and value >= float(target)})
+    return rows
+
+
+def line_shift_figures(*, line: Line, now=None) -> dict:
+    """This shift so far: A/P/Q/OEE against the line's targets and the counts (role-neutral).
+
+    Figures come from the OEE engine (apps.oee.selectors.line_oee); outside every shift there is no shift.
+    """
+    from django.utils import timezone
+
+    from apps.lines.shifts import shift_instance_at
+
+    now = now or timezone.now()
+    instance = shift_instance_at(line, now)
+    if instance is None:
+        return {"instance": None}
+    from apps.oee.selectors import line_oee
+
+    figures = line_oee(line=line, start=instance.start, end=min(now, instance.end))
+    return {"instance": instance, "figures": figures, "rows": _figure_rows(line, figures)}
+
+
+def line_stops_context(*, line: Line, user, now=None) -> dict:
+    """The kiosk's stops panel: the line's uncoded stops (running one first) and its reason tree.
+
+    User-specific (whether the buttons are there depends on ``lines.code_downtime``), so it is re-fetched over
+    HTTP on ``ms5:downtime-changed`` / ``ms5:equipment-changed`` rather than pushed.
+    """
+    from apps.downtime.selectors import downtime_uncoded_queue
+    from apps.lines.models import ReasonCategory
+
+    stops = list(downtime_uncoded_queue(line_id=line.pk)[:20])
+    stops.sort(key=lambda event: (event.end is not None, -event.start.timestamp()))
+    categories = list(ReasonCategory.objects.filter(line=line, planned=False).prefetch_related(
+        Prefetch("reasons", queryset=line.downtime_reasons.filter(active=True).order_by("code"))).order_by("code"))
+    return {"line": line, "stops": stops, "categories": [c for c in categories if c.reasons.all()],
+            "can_code": access.can_access_line(user, line.pk, "lines.code_downtime")}

@@ -30,9 +30,50 @@ def kiosk(request, line_id: int):
 
 @login_required
 def kiosk_tiles(request, line_id: int):
-    """The equipment-tiles panel alone: what a kiosk re-fetches on resync and on its safety poll."""
+    """One pushed panel alone (``?panel=``, default the equipment tiles): what a kiosk re-fetches on resync and on
+    its safety poll. The same partial live.py pushes."""
+    from apps.lines.live import BOARD_PARTIALS
+
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    return render(request, "lines/kiosk.html#equipment-tiles", selectors.line_board_context(line_id=line.pk))
+    panel = request.GET.get("panel", "equipment-tiles")
+    if panel not in BOARD_PARTIALS:
+        raise Http404("No such panel.")
+    return render(request, f"lines/kiosk.html#{panel}", selectors.line_board_context(line_id=line.pk))
+
+
+@login_required
+def kiosk_stops(request, line_id: int):
+    """The stops panel (uncoded stops and the reason picker): depends on the user, so fetched, never pushed."""
+    line = access.access_line_by_id(request.user, line_id, "lines.view_line")
+    context = selectors.line_stops_context(line=line, user=request.user)
+    return render(request, "lines/kiosk.html#stops", {**context, "stops_loaded": True})
+
+
+@login_required
+@require_POST
+def kiosk_stop_code(request, line_id: int):
+    """Give a stop its reason from the kiosk; answers with the refreshed stops panel for instant feedback."""
+    from django.core.exceptions import ValidationError
+    from django.shortcuts import get_object_or_404
+
+    from apps.downtime.models import DowntimeEvent
+    from apps.downtime.services import downtime_event_code
+
+    line = access.access_line_by_id(request.user, line_id, "lines.code_downtime")
+    error, status = "", 200
+    try:
+        event_id, reason_id = int(request.POST["event"]), int(request.POST["reason"])
+    except (KeyError, ValueError):
+        error, status = "Pick a stop and a reason.", 400
+    else:
+        event = get_object_or_404(DowntimeEvent, pk=event_id, equipment__line=line)
+        try:
+            downtime_event_code(event_id=event.pk, reason_id=reason_id, user=request.user,
+                                supervisor=access.role_allows(request.user, "lines.edit_downtime"))
+        except ValidationError as exc:
+            error, status = " ".join(exc.messages), 400
+    context = selectors.line_stops_context(line=line, user=request.user)
+    return render(request, "lines/kiosk.html#stops", {**context, "error": error, "stops_loaded": True}, status=status)
 
 
 @login_required

@@ -117,3 +117,101 @@ def test_a_forwarding_process_does_not_accept_forwards(settings):
     body = forward_body()
     response, _ = post_forward(body, **signed(body))
     assert response.status_code == 404
+
+
+# --- kiosk stops panel and shift figures -------------------------------------------------------------------------
+
+def make_stop(line, *, running=True, minutes_ago=5):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from apps.downtime.models import DowntimeEvent
+
+    start = timezone.now() - dt.timedelta(minutes=minutes_ago)
+    return DowntimeEvent.objects.create(equipment=line.equipment.first(), start=start, occurrence_start=start,
+                                        end=None if running else start + dt.timedelta(minutes=2))
+
+
+def make_reason(line, name="Bag film jam"):
+    from apps.lines.models import DowntimeReason, ReasonCategory
+
+    category = ReasonCategory.objects.create(line=line, code=f"MECH{line.pk}", name="Mechanical")
+    return DowntimeReason.objects.create(category=category, line=line, code=f"JAM{line.pk}", name=name)
+
+
+def test_stops_panel_lists_the_running_stop_with_the_reason_picker(client, operator, line_a):
+    stop = make_stop(line_a)
+    make_reason(line_a)
+    client.force_login(operator)
+    html = client.get(reverse("lines:kiosk_stops", args=[line_a.pk])).content.decode()
+    assert "STOPPED NOW" in html and "Bag film jam" in html
+    assert f'name="event" value="{stop.pk}"' in html
+    assert 'hx-disabled-elt="find button"' in html and 'hx-sync="this:drop"' in html
+
+
+def test_a_viewer_without_code_downtime_sees_stops_but_no_picker(client, line_a):
+    from tests.factories.accounts import UserFactory
+
+    make_stop(line_a)
+    make_reason(line_a)
+    client.force_login(UserFactory(role="viewer", lines=[line_a]))
+    html = client.get(reverse("lines:kiosk_stops", args=[line_a.pk])).content.decode()
+    assert "STOPPED NOW" in html and "Bag film jam" not in html
+
+
+def test_coding_a_stop_from_the_kiosk(client, operator, line_a, django_capture_on_commit_callbacks):
+    stop = make_stop(line_a)
+    reason = make_reason(line_a)
+    client.force_login(operator)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        response = client.post(reverse("lines:kiosk_stop_code", args=[line_a.pk]),
+                               {"event": stop.pk, "reason": reason.pk})
+    assert response.status_code == 200
+    stop.refresh_from_db()
+    assert stop.reason_id == reason.pk and stop.reason_source == "operator"
+    assert "Every stop has a reason." in response.content.decode()
+    assert callbacks, "a live nudge is queued for after commit"
+
+
+def test_a_stop_of_another_line_or_a_foreign_reason_is_refused(client, operator, line_a, line_b):
+    stop_b = make_stop(line_b)
+    reason_b = make_reason(line_b)
+    stop_a = make_stop(line_a)
+    client.force_login(operator)
+    url = reverse("lines:kiosk_stop_code", args=[line_a.pk])
+    assert client.post(url, {"event": stop_b.pk, "reason": reason_b.pk}).status_code == 404
+    response = client.post(url, {"event": stop_a.pk, "reason": reason_b.pk})
+    assert response.status_code == 400
+    stop_a.refresh_from_db()
+    assert stop_a.reason_id is None
+    assert client.post(reverse("lines:kiosk_stop_code", args=[line_b.pk]),
+                       {"event": stop_b.pk, "reason": reason_b.pk}).status_code == 404
+
+
+def test_shift_figures_show_targets_during_a_shift(client, operator, line_a):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from tests.factories.lines import ShiftFactory, ShiftPatternFactory
+
+    local = timezone.now().astimezone(line_a.area.site.tz)
+    start = (local - dt.timedelta(hours=1)).replace(minute=0, second=0, microsecond=0)
+    ShiftFactory(pattern=ShiftPatternFactory(line=line_a), name="Early", start_time=start.time(),
+                 end_time=(start + dt.timedelta(hours=4)).time())
+    client.force_login(operator)
+    html = client.get(reverse("lines:kiosk_tiles", args=[line_a.pk]) + "?panel=shift-figures").content.decode()
+    assert f'id="shift-figures-{line_a.pk}"' in html and "Early" in html
+    assert "target 73 %" in html and "target 90 %" in html
+
+
+def test_shift_figures_outside_every_shift(client, operator, line_a):
+    client.force_login(operator)
+    html = client.get(reverse("lines:kiosk_tiles", args=[line_a.pk]) + "?panel=shift-figures").content.decode()
+    assert "No shift running" in html
+
+
+def test_unknown_panel_is_404(client, operator, line_a):
+    client.force_login(operator)
+    assert client.get(reverse("lines:kiosk_tiles", args=[line_a.pk]) + "?panel=secret").status_code == 404
