@@ -19,8 +19,14 @@ from django.template.loader import render_to_string
 
 log = logging.getLogger(__name__)
 
-BOARD = "lines/kiosk.html"  # the page template that defines the line board's partials
-BOARD_PARTIALS = ("equipment-tiles", "shift-figures")
+# Role-neutral partials pushed to a line's group, and the page template that defines each. Every one is rendered
+# from selectors.line_tile_context (a superset of line_board_context), once per event for all sockets.
+PUSHED_PARTIALS = {
+    "equipment-tiles": "lines/kiosk.html",
+    "shift-figures": "lines/kiosk.html",
+    "line-tile": "lines/overview.html",
+}
+BOARD_PARTIALS = tuple(PUSHED_PARTIALS)
 
 
 def group_for_line(line_id: int) -> str:
@@ -39,13 +45,13 @@ def _group_send(line_id: int, message: dict) -> None:
 
 def render_board_partials(line_id: int, *partials: str) -> str:
     """The named partials of the line board, rendered from committed state, concatenated as one frame."""
-    from apps.lines.selectors import line_board_context
+    from apps.lines.selectors import line_tile_context
 
-    unknown = set(partials) - set(BOARD_PARTIALS)
+    unknown = set(partials) - set(PUSHED_PARTIALS)
     if unknown:
         raise ValueError(f"unknown board partials: {sorted(unknown)}")
-    ctx = line_board_context(line_id=line_id)
-    return "".join(render_to_string(f"{BOARD}#{name}", ctx) for name in partials)
+    ctx = {**line_tile_context(line_id=line_id), "tile_loaded": True}
+    return "".join(render_to_string(f"{PUSHED_PARTIALS[name]}#{name}", ctx) for name in partials)
 
 
 def push_board(line_id: int, *partials: str) -> None:

@@ -111,3 +111,21 @@ def line_stops_context(*, line: Line, user, now=None) -> dict:
         Prefetch("reasons", queryset=line.downtime_reasons.filter(active=True).order_by("code"))).order_by("code"))
     return {"line": line, "stops": stops, "categories": [c for c in categories if c.reasons.all()],
             "can_code": access.can_access_line(user, line.pk, "lines.code_downtime")}
+
+
+def line_tile_context(*, line_id: int) -> dict:
+    """A manager's overview tile for one line (role-neutral, pushed): primary machine state, shift OEE vs target,
+    open Andon calls and uncoded stops."""
+    from apps.andon.choices import LIVE_STATUSES
+    from apps.andon.models import AndonCall
+    from apps.downtime.selectors import downtime_uncoded_queue
+
+    board = line_board_context(line_id=line_id)
+    line = board["line"]
+    primary = next((t for t in board["tiles"] if t["equipment"].is_primary), board["tiles"][0] if board["tiles"] else None)
+    return {
+        **board,
+        "primary": primary,
+        "andon_open": AndonCall.objects.filter(line_id=line.pk, status__in=[s.value for s in LIVE_STATUSES]).count(),
+        "uncoded": downtime_uncoded_queue(line_id=line.pk).count(),
+    }

@@ -32,13 +32,14 @@ def kiosk(request, line_id: int):
 def kiosk_tiles(request, line_id: int):
     """One pushed panel alone (``?panel=``, default the equipment tiles): what a kiosk re-fetches on resync and on
     its safety poll. The same partial live.py pushes."""
-    from apps.lines.live import BOARD_PARTIALS
+    from apps.lines.live import PUSHED_PARTIALS
 
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
     panel = request.GET.get("panel", "equipment-tiles")
-    if panel not in BOARD_PARTIALS:
+    if panel not in PUSHED_PARTIALS:
         raise Http404("No such panel.")
-    return render(request, f"lines/kiosk.html#{panel}", selectors.line_board_context(line_id=line.pk))
+    return render(request, f"{PUSHED_PARTIALS[panel]}#{panel}",
+                  {**selectors.line_tile_context(line_id=line.pk), "tile_loaded": True})
 
 
 @login_required

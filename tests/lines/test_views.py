@@ -215,3 +215,24 @@ def test_shift_figures_outside_every_shift(client, operator, line_a):
 def test_unknown_panel_is_404(client, operator, line_a):
     client.force_login(operator)
     assert client.get(reverse("lines:kiosk_tiles", args=[line_a.pk]) + "?panel=secret").status_code == 404
+
+
+def test_overview_tile_shows_line_state_andon_and_uncoded_stops(client, manager, line_a):
+    make_stop(line_a)
+    client.force_login(manager)
+    page = client.get(reverse("lines:overview")).content.decode()
+    assert f'id="line-tile-{line_a.pk}"' in page and "Loading…" in page
+    html = client.get(reverse("lines:kiosk_tiles", args=[line_a.pk]) + "?panel=line-tile").content.decode()
+    assert f'id="line-tile-{line_a.pk}"' in html
+    assert "Stops without a reason: <strong>1</strong>" in html
+    assert "Open Andon calls: <strong>0</strong>" in html
+    assert "load," not in html  # a loaded (or pushed) tile does not fetch itself again
+
+
+def test_pushed_frame_carries_every_role_neutral_panel(line_a):
+    from apps.lines import live
+
+    html = live.render_board_partials(line_a.pk, *live.BOARD_PARTIALS)
+    for element_id in (f"equipment-tiles-{line_a.pk}", f"shift-figures-{line_a.pk}", f"line-tile-{line_a.pk}"):
+        assert f'id="{element_id}"' in html
+    assert "csrf" not in html.lower()  # nothing user- or session-specific in a pushed frame
