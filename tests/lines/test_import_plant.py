@@ -251,3 +251,12 @@ def test_command_line_exit_code_and_stderr(tmp_path):
     assert f"{path}:{line_of(text, 'driver: modbus')}: PLC connection BP01.PACK.BAG1.BL.PLC: 'driver' must be one " \
            "of logix, slc, s7, sim, not 'modbus'" in proc.stderr
     assert proc.stdout == ""
+
+
+def test_the_example_in_the_schema_document_imports(tmp_path):
+    """docs/plant-file.md's short example is kept true."""
+    doc = (Path(settings.BASE_DIR) / "docs" / "plant-file.md").read_text()
+    example = doc.split("## Example\n\n```yaml\n", 1)[1].split("```", 1)[0]
+    out, _ = run(write(tmp_path, example))
+    assert "Imported" in out
+    assert models.Shift.objects.get(code="N").breaks.get().name == "Meal"
