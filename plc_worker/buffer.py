@@ -146,7 +146,8 @@ class Writer(threading.Thread):
         self.stopping.set()
         with self.cond:
             self.cond.notify()
-        self.join(timeout=drain_s + 2 * self.retry_s + 2)
+        if self.ident is not None:
+            self.join(timeout=drain_s + 2 * self.retry_s + 2)
         for b in list(self.pending):
             log.error("stopped with the database unavailable: not written for %s: %s", b.connection_code,
                       "; ".join(describe(s) for s in b.samples))

@@ -96,11 +96,20 @@ class S7PlcDriver(Driver):
                 if not self.client.get_connected():
                     raise CommError(f"{self.config.code}: {exc}") from exc
                 # The PLC answered but refused: a per-item problem (missing DB, PUT/GET, optimized DB).
-                for tag, _ in chunk:
-                    out[tag.address] = TagRead(None, str(exc))
-                continue
+                # Read this chunk item by item so one bad address does not blank the good ones.
+                datas = []
+                for item in items:
+                    try:
+                        datas.append(self.client.read_area(item["area"], item["db_number"], item["start"],
+                                                           item["size"]))
+                    except Exception as item_exc:
+                        if not self.client.get_connected():
+                            raise CommError(f"{self.config.code}: {item_exc}") from item_exc
+                        datas.append(item_exc)
             for (tag, (_a, _d, _s, bit, kind)), data in zip(chunk, datas):
-                if data is None or len(data) < _SIZE[kind]:
+                if isinstance(data, Exception):
+                    out[tag.address] = TagRead(None, str(data) or type(data).__name__)
+                elif data is None or len(data) < _SIZE[kind]:
                     out[tag.address] = TagRead(None, "no data returned for this address")
                 else:
                     out[tag.address] = TagRead(decode(data, kind, bit, tag.data_type))

@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 from pycomm3 import LogixDriver
 
+from apps.andon.models import AndonCall
+from apps.lines.models import FaultCode
 from apps.oee.models import CountDelta, StateInterval
 from plc_worker.drivers.logix import raw_definition
 from tests.factories.plc import mapped_connection
@@ -34,9 +36,15 @@ def test_kill_hang_restart_no_invented_counts_and_reconciled(logix_peer):
     conn = mapped_connection(code="BAG1", driver="logix", host="127.0.0.1", port=peer.port, tags=TAGS,
                              poll_interval_ms=200, timeout_ms=500)
     eq = conn.tags.first().equipment_id
+    FaultCode.objects.create(equipment_id=eq, bit=34, code="E34", text="Film break", raises_andon=True,
+                             andon_priority="high")
     with polling(conn) as runner:
         wait_for(lambda: raw_total(eq) == 100, 10, what="first scan")
         assert open_state(eq) == "running"
+        # Bit 34 lives in the HIGH DINT of the 64-bit word (Faults[1] = 4): catalog → Andon hand-off.
+        write(peer.port, ("Faults{2}", [4, 4]), ("Speed", 1.5))
+        wait_for(lambda: AndonCall.objects.filter(equipment_id=eq, status="open").exists(), 10, what="andon call")
+        assert AndonCall.objects.get(equipment_id=eq).priority == "high"
         write(peer.port, ("GoodCount", 105), ("Speed", 1.5))
         wait_for(lambda: counted(eq) == 5, 10, what="5 counted")
 
