@@ -51,3 +51,36 @@ VIEWS += [
 ]
 # Internal, not a user-facing page: loopback-only and HMAC-signed (ms5/layers.py; tests/lines/test_views.py).
 PUBLIC |= {"lines:live_forward"}
+
+
+# --- reports (apps/reports; docs/reports.md) ---
+def _report_on(line):
+    from tests.factories.reports import GeneratedReportFactory
+
+    return {"report_id": GeneratedReportFactory(line=line).pk, "fmt": "pdf"}
+
+
+def _template_on(line):
+    from tests.factories.reports import ReportTemplateFactory
+
+    return {"template_id": ReportTemplateFactory(line=line).pk}
+
+
+VIEWS += [
+    {"name": "reports:list", "kwargs": None, "perm": "lines.view_reports", "line_scoped": False, "method": "get"},
+    {"name": "reports:line", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_reports",
+     "line_scoped": True, "method": "get"},
+    {"name": "reports:generate", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_reports",
+     "line_scoped": True, "method": "post", "ok": 400},
+    # A report row without files (never generated, or purged by retention) answers 410 Gone to a permitted user.
+    {"name": "reports:download", "kwargs": _report_on, "perm": "lines.view_reports", "line_scoped": True,
+     "method": "get", "ok": 410},
+    {"name": "reports:template_new", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
+     "line_scoped": True, "method": "get"},
+    {"name": "reports:template_edit", "kwargs": _template_on, "perm": "lines.manage_schedule", "line_scoped": True,
+     "method": "get"},
+    {"name": "reports:handover", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
+     "line_scoped": True, "method": "get"},
+    {"name": "reports:handover_sign", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
+     "line_scoped": True, "method": "post", "ok": 400},
+]
