@@ -213,3 +213,19 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": env_str("MS5_LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}, "daphne": {"level": "WARNING"}},
 }
+
+# --- Andon (apps/andon; docs/andon.md) ---
+# Queue the beat schedules and tasks go to; tests give each run its own so parallel runs never steal tasks.
+CELERY_TASK_DEFAULT_QUEUE = env_str("MS5_CELERY_QUEUE", "celery")
+# /healthz requires a fresh beat heartbeat only where beat is expected to run (scale-out, run_plant).
+BEAT_EXPECTED = env_bool("MS5_BEAT_EXPECTED", False)
+BEAT_HEARTBEAT_MAX_AGE_S = env_int("MS5_BEAT_HEARTBEAT_MAX_AGE_S", 90, minimum=20)
+ANDON_SMS_GATEWAY_URL = env_str("MS5_SMS_GATEWAY_URL", "")  # empty = SMS channel off (recorded as skipped)
+ANDON_SMS_GATEWAY_TOKEN = env_str("MS5_SMS_GATEWAY_TOKEN", "")
+ANDON_HTTP_TIMEOUT_S = env_int("MS5_ANDON_HTTP_TIMEOUT_S", 5, minimum=1, maximum=60)
+ANDON_PUBLIC_URL = env_str("MS5_PUBLIC_URL", "http://localhost:8000")  # links in e-mail, SMS and push
+ANDON_VAPID_CONTACT = env_str("MS5_VAPID_CONTACT", "mailto:ms5@localhost")
+
+# --- Reports (apps/reports; docs/reports.md) ---
+# Generated report files older than this are deleted by the daily reports.purge_expired task (the rows stay).
+REPORTS_RETENTION_DAYS = env_int("MS5_REPORTS_RETENTION_DAYS", 90, minimum=1)
