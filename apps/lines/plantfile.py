@@ -478,9 +478,12 @@ class _Reader:
         return spec
 
     def weekdays(self, m: _Map) -> list[int]:
-        nodes = m.sequence("weekdays")
         if "weekdays" not in m.items:
             return list(range(7))
+        if not isinstance(m.items["weekdays"][1], yaml.SequenceNode):
+            m.sequence("weekdays")  # reports "must be a list"
+            return [0]  # placeholder so the model check does not report the same key again
+        nodes = m.sequence("weekdays")
         days = []
         for node in nodes:
             raw = node.value if isinstance(node, yaml.ScalarNode) else None
