@@ -84,3 +84,43 @@ VIEWS += [
     {"name": "reports:handover_sign", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
      "line_scoped": True, "method": "post", "ok": 400},
 ]
+
+
+# --- Andon (apps/andon/views.py) ---
+def _andon_call_on(line):
+    from tests.factories.andon import AndonCallFactory
+
+    return {"call_id": AndonCallFactory(line=line).pk}
+
+
+VIEWS += [
+    {"name": "andon:panel", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    # An empty POST names no category: 400 with the panel and its message.
+    {"name": "andon:raise", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.raise_andon",
+     "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "andon:board", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    {"name": "andon:board_calls", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    {"name": "andon:kpis", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_reports",
+     "line_scoped": True, "method": "get"},
+    {"name": "andon:call", "kwargs": _andon_call_on, "perm": "lines.view_line", "line_scoped": True,
+     "method": "get"},
+    {"name": "andon:acknowledge", "kwargs": _andon_call_on, "perm": "lines.respond_andon", "line_scoped": True,
+     "method": "post", "ok": 200},
+    # Resolving needs notes: an empty POST is refused with 400.
+    {"name": "andon:resolve", "kwargs": _andon_call_on, "perm": "lines.respond_andon", "line_scoped": True,
+     "method": "post", "ok": 400},
+    # Raisers reach the view; only responders or the call's own raiser may cancel (403 for another's call).
+    {"name": "andon:cancel", "kwargs": _andon_call_on, "perm": "lines.raise_andon", "line_scoped": True,
+     "method": "post", "ok": (200, 403)},
+    {"name": "andon:escalate", "kwargs": _andon_call_on, "perm": "lines.respond_andon", "line_scoped": True,
+     "method": "post", "ok": 200},
+    {"name": "andon:chime", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "andon:push_key", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "andon:push_subscribe", "kwargs": None, "perm": None, "line_scoped": False, "method": "post",
+     "ok": 400},
+    {"name": "andon:preferences", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "andon:service_worker", "kwargs": None, "perm": "public", "line_scoped": False, "method": "get"},
+]
