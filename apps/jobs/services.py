@@ -158,6 +158,7 @@ def job_reassign(*, job: Job, to_user, user, at: dt.datetime | None = None) -> J
     """Give the job to someone else (or to nobody = anyone on the line). An accepted job goes back to assigned;
     a running job is handed over and keeps running."""
     at = at or timezone.now()
+    job = Job.objects.select_related("line", "assigned_to").get(pk=job.pk)
     if to_user is not None:
         _check_assignee(job.line, to_user)
     previous = job.assigned_to.username if job.assigned_to_id else None
