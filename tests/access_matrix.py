@@ -124,3 +124,51 @@ VIEWS += [
     {"name": "andon:preferences", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
     {"name": "andon:service_worker", "kwargs": None, "perm": "public", "line_scoped": False, "method": "get"},
 ]
+
+# --- jobs and checklists (apps/jobs, apps/checklists views) ---
+def _job(line):
+    from tests.factories.jobs import job_on_line
+
+    return {"line_id": line.pk, "job_id": job_on_line(line).pk}
+
+
+def _completion(line):
+    from tests.factories.checklists import completion_on_line
+
+    return {"line_id": line.pk, "completion_id": completion_on_line(line).pk}
+
+
+def _line(line):
+    return {"line_id": line.pk}
+
+
+VIEWS += [
+    {"name": "jobs:kiosk", "kwargs": _line, "perm": "lines.operate_line", "line_scoped": True, "method": "get"},
+    {"name": "jobs:kiosk_panel", "kwargs": _line, "perm": "lines.operate_line", "line_scoped": True,
+     "method": "get"},
+    {"name": "jobs:accept", "kwargs": _job, "perm": "lines.operate_line", "line_scoped": True, "method": "post",
+     "ok": 200},
+    {"name": "jobs:start", "kwargs": _job, "perm": "lines.operate_line", "line_scoped": True, "method": "post",
+     "ok": 409},  # the job is only assigned: refused with the reason
+    {"name": "jobs:complete", "kwargs": _job, "perm": "lines.operate_line", "line_scoped": True, "method": "post",
+     "ok": 409},
+    {"name": "jobs:changeover_start", "kwargs": _line, "perm": "lines.operate_line", "line_scoped": True,
+     "method": "post", "ok": (200, 409)},
+    {"name": "jobs:changeover_end", "kwargs": _line, "perm": "lines.operate_line", "line_scoped": True,
+     "method": "post", "ok": (200, 409)},
+    {"name": "jobs:board", "kwargs": _line, "perm": "lines.manage_schedule", "line_scoped": True, "method": "get"},
+    {"name": "jobs:board_panel", "kwargs": _line, "perm": "lines.manage_schedule", "line_scoped": True,
+     "method": "get"},
+    {"name": "jobs:schedule_create", "kwargs": _line, "perm": "lines.manage_schedule", "line_scoped": True,
+     "method": "post", "ok": 400},
+    {"name": "jobs:reassign", "kwargs": _job, "perm": "lines.manage_schedule", "line_scoped": True,
+     "method": "post", "ok": 200},
+    {"name": "jobs:cancel", "kwargs": _job, "perm": "lines.manage_schedule", "line_scoped": True, "method": "post",
+     "ok": 409},  # no reason given
+    {"name": "checklists:fill_for_job", "kwargs": _job, "perm": "lines.operate_line", "line_scoped": True,
+     "method": "get"},
+    {"name": "checklists:submit_for_job", "kwargs": _job, "perm": "lines.operate_line", "line_scoped": True,
+     "method": "post", "ok": 400},  # no checklist set up
+    {"name": "checklists:completion", "kwargs": _completion, "perm": "lines.view_line", "line_scoped": True,
+     "method": "get"},
+]

@@ -166,3 +166,15 @@ def job_summaries(*, line_ids, start: dt.datetime, end: dt.datetime) -> list[dic
             "cancel_reason": job.cancel_reason,
         })
     return result
+
+
+def line_operators(*, line) -> list:
+    """Active people who may operate ``line`` (for the assign/reassign pickers), by name."""
+    from django.contrib.auth import get_user_model
+
+    from apps.accounts.access import can_access_line
+    from apps.accounts.roles import ROLES
+
+    roles = [role for role, spec in ROLES.items() if "operate_line" in spec.line]
+    people = get_user_model().objects.filter(is_active=True, role__in=roles).order_by("username")
+    return [u for u in people if can_access_line(u, line.pk, "lines.operate_line")]

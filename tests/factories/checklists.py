@@ -62,3 +62,16 @@ def passing_answers(template) -> dict:
         elif item.kind == "signature":
             answers[key] = signature_data()
     return answers
+
+
+def completion_on_line(line, **kwargs):
+    """A signed completion on ``line`` by a fresh operator, for tests and the access matrix."""
+    from apps.accounts.services import user_set_pin
+    from apps.checklists.services import checklist_complete
+    from tests.factories.accounts import UserFactory
+
+    template = ChecklistTemplateFactory(line=line)
+    signer = user_set_pin(user=UserFactory(role="operator", lines=[line]), pin="2468",
+                          badge_number=f"CK-{template.pk}")
+    return checklist_complete(template_id=template.pk, line=line, signer=signer, pin="2468",
+                              answers=passing_answers(template), signature=signature_data(), **kwargs)

@@ -37,3 +37,13 @@ class ChangeoverTargetFactory(DjangoModelFactory[models.ChangeoverTarget]):
     from_product = factory.SubFactory(ProductFactory)
     to_product = factory.SubFactory(ProductFactory)
     target_s = 900
+
+
+def job_on_line(line, **kwargs):
+    """A fresh job on ``line`` in a free slot (each call plans the next hour), for tests and the access matrix."""
+    from apps.jobs.models import ScheduleEntry
+
+    n = ScheduleEntry.objects.filter(line=line).count()
+    start = timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=30, hours=n)
+    return ScheduleEntryFactory(line=line, planned_start=start, planned_end=start + dt.timedelta(hours=1),
+                                **kwargs).job
