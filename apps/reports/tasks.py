@@ -52,6 +52,7 @@ def generate_due(*, now: dt.datetime | None = None) -> dict:
 
     now = now or timezone.now()
     stats = {"claimed": 0, "done": 0, "failed": 0, "retried": 0}
+    handled: list[int] = []  # a report claimed in this run is retried by the next run, not straight away
     templates = ReportTemplate.objects.filter(active=True, line__active=True).exclude(
         schedule=Schedule.NONE).select_related("line__area__site")
     for template in templates:
@@ -60,11 +61,13 @@ def generate_due(*, now: dt.datetime | None = None) -> dict:
             if report is None:
                 continue
             stats["claimed"] += 1
+            handled.append(report.pk)
             report = report_run_scheduled(report_id=report.pk)
             stats["done" if report.status == ReportStatus.DONE else "failed"] += 1
     retry = GeneratedReport.objects.filter(template__isnull=False, status__in=[ReportStatus.FAILED,
                                                                                ReportStatus.PENDING],
-                                           attempts__lt=MAX_ATTEMPTS, created_at__gte=now - LOOKBACK)
+                                           attempts__lt=MAX_ATTEMPTS, created_at__gte=now - LOOKBACK
+                                           ).exclude(pk__in=handled)
     for pk in retry.values_list("pk", flat=True):
         stats["retried"] += 1
         report_run_scheduled(report_id=pk)
