@@ -231,7 +231,9 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
         if b <= a:
             continue
         for eq in equipment_list:
-            cal = calendars.setdefault(eq.line_id, LineCalendar(eq.line))
+            if eq.line_id not in calendars:
+                calendars[eq.line_id] = LineCalendar(eq.line)
+            cal = calendars[eq.line_id]
             wm_from, wm = watermarks.get(eq.pk, (None, None))
             h0, h1 = _ceil_hour(a), _floor_hour(b)
             rolled = use_rollups and product_id is None and wm is not None and wm_from is not None
@@ -347,6 +349,8 @@ def _reason_names(ids) -> dict:
     from apps.lines.models import DowntimeReason
 
     names = {None: "uncoded"}
+    if all(i is None for i in ids):
+        return names
     for r in DowntimeReason.objects.filter(pk__in=[i for i in ids if i is not None]):
         names[r.pk] = r.code
     return names

@@ -13,9 +13,18 @@ SHIFT, BREAK, UNSCHEDULED = "shift", "break", "unscheduled"
 class LineCalendar:
     def __init__(self, line):
         self.line = line
-        pattern = getattr(line, "shift_pattern", None) if line is not None else None
-        self.shifts = list(pattern.shifts.prefetch_related("breaks")) if pattern is not None else []
-        self.tz = line.area.site.tz if line is not None else dt.timezone.utc
+        self._shifts = None  # loaded on first use: rollup-only queries never touch the calendar
+
+    @property
+    def shifts(self):
+        if self._shifts is None:
+            pattern = getattr(self.line, "shift_pattern", None) if self.line is not None else None
+            self._shifts = list(pattern.shifts.prefetch_related("breaks")) if pattern is not None else []
+        return self._shifts
+
+    @property
+    def tz(self):
+        return self.line.area.site.tz if self.line is not None else dt.timezone.utc
 
     def instances(self, start: dt.datetime, end: dt.datetime) -> list[ShiftInstance]:
         if not self.shifts or end <= start:

@@ -93,6 +93,7 @@ class _EquipmentIngest:
         self._catalog: dict[int, FaultCode] | None = None
         self._event_checked_for: dt.datetime | None = None
         self.max_ts: dt.datetime | None = None
+        self.count_rows: list[CountDelta] = []  # written in one bulk insert by finish()
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _dq(self, ts, kind, **detail):
@@ -191,8 +192,8 @@ class _EquipmentIngest:
         reject = deltas.get("reject_count", 0)
         rework = deltas.get("rework_count", 0)
         if total or reject or rework:
-            CountDelta.objects.create(equipment=self.eq, ts=s.ts, total=total, reject=reject, rework=rework,
-                                      product_id=rt.product_id, ict_s=rt.ict_s)
+            self.count_rows.append(CountDelta(equipment=self.eq, ts=s.ts, total=total, reject=reject,
+                                              rework=rework, product_id=rt.product_id, ict_s=rt.ict_s))
             self.writes += 1
             self._touch(s.ts, s.ts)
         if total > 0:
@@ -307,6 +308,9 @@ class _EquipmentIngest:
         from apps.oee.rollups import hours_between, rollup_recompute
 
         rt = self.rt
+        if self.count_rows:
+            CountDelta.objects.bulk_create(self.count_rows)
+            self.count_rows = []
         if self.max_ts is not None:
             watermark = self.max_ts.replace(minute=0, second=0, microsecond=0)
             old = rt.rolled_up_to

@@ -25,7 +25,9 @@ def equipment_current_states(*, equipment_ids: list[int], now: dt.datetime | Non
     calendars: dict[int, LineCalendar] = {}
     for pk, iv in open_ivs.items():
         eq = iv.equipment
-        cal = calendars.setdefault(eq.line_id, LineCalendar(eq.line))
+        if eq.line_id not in calendars:
+            calendars[eq.line_id] = LineCalendar(eq.line)
+        cal = calendars[eq.line_id]
         label = cal.segments(now, now + dt.timedelta(seconds=1))[0][2]
         pending = False
         if iv.state == BaseState.RUNNING:
