@@ -42,7 +42,7 @@ def describe(sample) -> str:
 
 
 class Writer(threading.Thread):
-    def __init__(self, sink: Callable, *, max_batches: int, retry_s: float = 1.0, max_per_call: int = 200):
+    def __init__(self, sink: Callable, *, max_batches: int, retry_s: float = 1.0, max_per_call: int = 50):
         super().__init__(name="plc-writer", daemon=True)
         self.sink = sink
         self.max_batches = max_batches

@@ -200,13 +200,22 @@ class Worker:
         self.runners: dict[int, ConnectionRunner] = {}
         self.stop_event = threading.Event()
         self.watchdog = Watchdog(lambda: list(self.runners.values()))
+        self._last_refresh = float("-inf")
+
+    # Statistics to the lease table and configuration re-reads happen at most this often.
+    REFRESH_S = 10.0
 
     # -- lease keeping ----------------------------------------------------------------------------------------
     def sync(self) -> None:
-        """One round: renew what we hold, claim what is free, start/stop runners accordingly."""
+        """One round: renew what we hold, claim what is free, start/stop runners accordingly.
+
+        Cheap by design (it shares the GIL with the pollers): statistics are written and configurations re-read
+        only every ``REFRESH_S``; newly claimed connections are configured at once."""
         close_stale_connection()
+        now = time.monotonic()
+        refresh = now - self._last_refresh >= self.REFRESH_S
         held = set(self.runners)
-        stats = {cid: r.stats() for cid, r in self.runners.items()}
+        stats = {cid: r.stats() for cid, r in self.runners.items()} if refresh else None
         owned = leases.lease_renew(worker_id=self.worker_id, connection_ids=held, seconds=self.lease_seconds,
                                    stats=stats)
         for cid in held - owned:
@@ -219,8 +228,12 @@ class Worker:
             leases.lease_release(worker_id=self.worker_id, connection_ids=[cid])
         free = [cid for cid in wanted if cid not in self.runners]
         claimed = leases.lease_claim(worker_id=self.worker_id, connection_ids=free, seconds=self.lease_seconds)
-        configs = connection_configs(connection_ids=claimed | set(self.runners))
-        for cid, config in configs.items():
+        to_configure = claimed | (set(self.runners) if refresh else set())
+        if refresh:
+            self._last_refresh = now
+        if not to_configure:
+            return
+        for cid, config in connection_configs(connection_ids=to_configure).items():
             runner = self.runners.get(cid)
             if runner is not None and runner.config != config:
                 log.info("%s: configuration changed, restarting its poller", config.code)
