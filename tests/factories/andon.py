@@ -36,6 +36,7 @@ class EscalationRuleFactory(DjangoModelFactory[models.EscalationRule]):
 class EscalationLevelFactory(DjangoModelFactory[models.EscalationLevel]):
     class Meta:
         model = models.EscalationLevel
+        skip_postgeneration_save = True
 
     rule = factory.SubFactory(EscalationRuleFactory)
     kind = "ack"
