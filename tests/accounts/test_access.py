@@ -174,3 +174,19 @@ def test_sync_role_groups_is_idempotent():
     second = services.sync_role_groups()
     assert first == second
     assert Group.objects.filter(name__startswith="role:").count() == len(ROLES)
+
+
+def test_every_permission_the_matrix_names_exists():
+    from django.contrib.auth.models import Permission
+
+    from apps.accounts.roles import CONFIG_PERMISSIONS, LINE_PERMISSIONS
+
+    for codename in LINE_PERMISSIONS:
+        assert Permission.objects.filter(content_type__app_label="lines", codename=codename).exists(), codename
+    for area, patterns in CONFIG_PERMISSIONS.items():
+        for pattern in patterns:
+            app_label, _, codename = pattern.partition(".")
+            found = Permission.objects.filter(content_type__app_label=app_label)
+            if codename != "*":
+                found = found.filter(codename=codename)
+            assert found.exists(), f"{area}: {pattern} matches no permission"

@@ -48,3 +48,7 @@ def test_migrate_to_zero_and_back():
     from apps.accounts.roles import ROLES
 
     assert Group.objects.filter(name__startswith="role:").count() == len(ROLES)
+    # ... with the permissions of apps migrated after accounts (post_migrate runs app by app)
+    engineer = Group.objects.get(name="role:engineer")
+    assert engineer.permissions.filter(content_type__app_label="lines", codename="change_plcconnection").exists()
+    assert engineer.permissions.filter(content_type__app_label="lines", codename="view_engineering").exists()
