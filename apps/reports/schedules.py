@@ -1,14 +1,14 @@
-"""The periodic tasks of reports, in the shared registry format of ms5/schedules.py:
-name → (task name, schedule, expires in seconds). ``expires`` is shorter than the period, so a backlog of missed
-beats is dropped instead of piling up (shared/STYLE.md §1.2.14)."""
+"""The periodic tasks of reports, registered in the shared registry (ms5/schedules.py) and synced into
+django-celery-beat by ``manage.py setup_periodic_tasks``."""
 
-from celery.schedules import crontab
+from ms5.schedules import Schedule, register
 
-REPORT_SCHEDULES = {
-    # every 5 minutes: generate end-of-shift and daily reports that are due, retry failed ones
-    # https://crontab.guru/#*/5_*_*_*_*
-    "reports.generate_due": ("reports.generate_due", crontab(minute="*/5"), 240),
-    # daily at 03:17 UTC: delete report files older than MS5_REPORTS_RETENTION_DAYS
-    # https://crontab.guru/#17_3_*_*_*
-    "reports.purge_expired": ("reports.purge_expired", crontab(minute=17, hour=3), 3600),
-}
+register(Schedule(
+    name="reports.generate_due", task="reports.generate_due", crontab="*/5 * * * *", expires_s=240,
+    description="Generate end-of-shift and daily reports that are due, e-mail them, retry failed ones. "
+                "https://crontab.guru/#*/5_*_*_*_*",
+))
+register(Schedule(
+    name="reports.purge_expired", task="reports.purge_expired", crontab="17 3 * * *", expires_s=3600,
+    description="Delete report files older than MS5_REPORTS_RETENTION_DAYS. https://crontab.guru/#17_3_*_*_*",
+))

@@ -94,29 +94,23 @@ def _guess_fmt(value) -> str:
     return "text"
 
 
-def _dict_table(name: str, title: str, rows: list[dict]) -> Table:
-    """A table from a list of dicts of another app's contract: columns are the keys of the rows, in order."""
-    keys: list[str] = []
+def _dict_table(name: str, title: str, rows: list[dict], *, shown: list[str] | None = None,
+                fmts: dict | None = None) -> Table:
+    """A table from a list of dicts of another app's contract: every key goes to the CSV; only ``shown`` keys
+    (default all) are printed in the PDF, so wide contracts stay readable on A4."""
+    keys: list[str] = list(shown or [])
     for r in rows:
         for k in r:
             if k not in keys:
                 keys.append(k)
-    fmts = {k: next((_guess_fmt(r.get(k)) for r in rows if r.get(k) is not None), "text") for k in keys}
-    if any(k.endswith("_s") for k in keys):
-        fmts.update({k: "min" for k in keys if k.endswith("_s") and fmts[k] in ("int", "num")})
-    return Table(name, title, [(k, k.replace("_", " "), fmts[k]) for k in keys],
-                 [[r.get(k) for k in keys] for r in rows])
-
-
-def _kpi_table(name: str, title: str, kpis: dict) -> Table:
-    rows = []
-    for k, v in kpis.items():
-        fmt = _guess_fmt(v)
-        if k.endswith("_s") and fmt in ("int", "num"):
-            fmt = "min"
-        rows.append([k.replace("_", " "), v if not isinstance(v, (dict, list)) else str(v), fmt])
-    return Table(name, title, [("figure", "Figure", "text"), ("value", "Value", "row"), ("unit", "Unit", "hidden")],
-                 rows)
+    guessed = {k: next((_guess_fmt(r.get(k)) for r in rows if r.get(k) is not None), "text") for k in keys}
+    guessed.update({k: "min" for k in keys if k.endswith("_s") and guessed[k] in ("int", "num")})
+    guessed.update(fmts or {})
+    if shown:
+        guessed.update({k: "hidden_dt" if guessed[k] == "dt" else "hidden" for k in keys if k not in shown})
+    return Table(name, title, [(k, k.replace("_", " "), guessed[k]) for k in keys],
+                 [[r.get(k) if not isinstance(r.get(k), (list, dict)) else ", ".join(map(str, r.get(k)))
+                   for k in keys] for r in rows])
 
 
 def _oee_row(label, fig) -> list:
@@ -381,20 +375,61 @@ def _section_quality(ctx: ReportData) -> Section:
     return s
 
 
-def _section_contract(ctx: ReportData, key: str, module: str, fname: str, kpi_fname: str | None = None) -> Section:
-    s = Section(key, SECTIONS[key])
+def _not_available(key: str, module: str, fname: str) -> Section:
+    return Section(key, SECTIONS[key], available=False,
+                   note=f"Not available: this installation does not provide {module}.{fname} yet.")
+
+
+JOB_COLUMNS = ["ref", "product_code", "status", "assigned_to", "planned_quantity", "good", "reject",
+               "quantity_attainment", "actual_duration_s", "changeover_s"]
+CHECKLIST_COLUMNS = ["template_code", "equipment_code", "signer_username", "signed_at", "passed", "failed_items",
+                     "hash_ok"]
+
+
+def _section_rows(ctx: ReportData, key: str, module: str, fname: str, shown: list[str], fmts: dict) -> Section:
     fn = _optional(module, fname)
     if fn is None:
-        s.available = False
-        s.note = f"Not available: this installation does not provide {module}.{fname} yet."
-        return s
-    rows = list(fn(line_ids=[ctx.line.pk], start=ctx.start, end=ctx.end))
-    if kpi_fname and (kfn := _optional(module, kpi_fname)) is not None:
-        s.tables.append(_kpi_table(f"{key}_kpis", f"{SECTIONS[key]}: key figures",
-                                   kfn(line_ids=[ctx.line.pk], start=ctx.start, end=ctx.end)))
-    s.tables.append(_dict_table(key, SECTIONS[key], [dict(r) for r in rows]))
+        return _not_available(key, module, fname)
+    rows = [dict(r) for r in fn(line_ids=[ctx.line.pk], start=ctx.start, end=ctx.end)]
+    s = Section(key, SECTIONS[key], tables=[_dict_table(key, SECTIONS[key], rows, shown=shown, fmts=fmts)])
     if not rows:
         s.note = "None in this window."
+    return s
+
+
+def _section_andon(ctx: ReportData) -> Section:
+    """Andon calls opened in the window with their response times (apps.andon.selectors contract)."""
+    calls_in = _optional("apps.andon.selectors", "andon_calls_in")
+    kpis_fn = _optional("apps.andon.selectors", "andon_kpis")
+    if calls_in is None or kpis_fn is None:
+        return _not_available("andon", "apps.andon.selectors", "andon_calls_in/andon_kpis")
+    s = Section("andon", SECTIONS["andon"])
+    k = kpis_fn(line_ids=[ctx.line.pk], start=ctx.start, end=ctx.end)
+    kt = Table("andon_kpis", "Response times", [("figure", "Figure", "text"), ("value", "Value", "row"),
+                                                ("unit", "Unit", "hidden")])
+    kt.rows.append(["Calls", k["calls"], "int"])
+    for status, n in sorted(k["by_status"].items()):
+        kt.rows.append([f"Calls {status}", n, "int"])
+    for stat, label in (("tta", "Time to acknowledge"), ("ttr", "Time to resolve")):
+        for part in ("mean_s", "median_s", "p90_s", "max_s"):
+            kt.rows.append([f"{label}, {part.removesuffix('_s')}", k[stat][part], "min"])
+    kt.rows.append(["Open at the end of the window", k["open_ageing"]["open"], "int"])
+    s.tables.append(kt)
+    t = Table("andon_calls", "Andon calls", [
+        ("opened_at", "Opened", "dt"), ("equipment", "Equipment", "text"), ("category", "Category", "text"),
+        ("priority", "Priority", "text"), ("title", "Title", "text"), ("status", "Status", "text"),
+        ("time_to_acknowledge_s", "To ack.", "min"), ("time_to_resolve_s", "To resolve", "min"),
+        ("acknowledged_by", "Acknowledged by", "text"), ("resolved_by", "Resolved by", "hidden")])
+    for c in calls_in(line_ids=[ctx.line.pk], start=ctx.start, end=ctx.end):
+        t.rows.append([
+            c.opened_at, c.equipment.code if c.equipment_id else "", c.category, c.priority, c.title, c.status,
+            (c.acknowledged_at - c.opened_at).total_seconds() if c.acknowledged_at else None,
+            (c.resolved_at - c.opened_at).total_seconds() if c.resolved_at else None,
+            c.acknowledged_by.get_username() if c.acknowledged_by_id else "",
+            c.resolved_by.get_username() if c.resolved_by_id else ""])
+    s.tables.append(t)
+    if not t.rows:
+        s.note = "No Andon call was opened in this window."
     return s
 
 
@@ -425,10 +460,11 @@ SECTION_BUILDERS = {
     "by_shift": _section_by_shift,
     "downtime": _section_downtime,
     "equipment": _section_equipment,
-    "andon": lambda ctx: _section_contract(ctx, "andon", "apps.andon.selectors", "andon_calls_in", "andon_kpis"),
-    "jobs": lambda ctx: _section_contract(ctx, "jobs", "apps.jobs.selectors", "job_summaries"),
-    "checklists": lambda ctx: _section_contract(ctx, "checklists", "apps.checklists.selectors",
-                                                "checklist_completions"),
+    "andon": _section_andon,
+    "jobs": lambda ctx: _section_rows(ctx, "jobs", "apps.jobs.selectors", "job_summaries", JOB_COLUMNS,
+                                      {"quantity_attainment": "pct", "time_ratio": "pct"}),
+    "checklists": lambda ctx: _section_rows(ctx, "checklists", "apps.checklists.selectors",
+                                            "checklist_completions", CHECKLIST_COLUMNS, {}),
     "quality": _section_quality,
     "handover": _section_handover,
 }
