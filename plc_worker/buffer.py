@@ -41,6 +41,26 @@ def describe(sample) -> str:
             f"speed={sample.speed} product={sample.product}")
 
 
+def _edges(sample) -> tuple:
+    return (sample.comms_ok, sample.running, sample.fault_word, sample.mode, sample.product)
+
+
+def merge_count_only(samples: list) -> list:
+    """Drop an equipment's sample that is neither an edge nor the last before one: its state, faults, mode and
+    product equal those of the equipment's previous AND next sample in this slice, so only counters (and speed)
+    moved. Counters are raw PLC values, so the next sample carries every count; only the time resolution of the
+    counts coarsens. Every state/fault edge and comms change keeps its exact timestamp. Order is preserved."""
+    by_equipment: dict[int, list[int]] = {}
+    for i, sample in enumerate(samples):
+        by_equipment.setdefault(sample.equipment_id, []).append(i)
+    drop = set()
+    for indexes in by_equipment.values():
+        for prev, cur, nxt in zip(indexes, indexes[1:], indexes[2:]):
+            if samples[cur].comms_ok and _edges(samples[prev]) == _edges(samples[cur]) == _edges(samples[nxt]):
+                drop.add(cur)
+    return [s for i, s in enumerate(samples) if i not in drop]
+
+
 class Writer(threading.Thread):
     def __init__(self, sink: Callable, *, max_batches: int, retry_s: float = 1.0, max_per_call: int = 50):
         super().__init__(name="plc-writer", daemon=True)
@@ -58,6 +78,8 @@ class Writer(threading.Thread):
         self.samples_written = 0
         self.batches_dropped = 0
         self.samples_dropped = 0
+        self.samples_merged = 0
+        self.catch_up_factor = 40  # when behind, one call takes up to 40 × max_per_call scans
         self.results: list = []  # IngestResult objects of the last calls (bounded)
 
     def put(self, batch: Batch) -> None:
@@ -76,20 +98,25 @@ class Writer(threading.Thread):
         return len(self.pending)
 
     def flush_once(self) -> bool:
-        """Write the oldest pending batches in one sink call; True if the call succeeded (or nothing to do)."""
+        """Write the oldest pending batches in one sink call; True if the call succeeded (or nothing to do).
+
+        When the writer is behind (more pending than one call takes), it takes a bigger slice and merges
+        count-only updates (see ``merge_count_only``), so the database catches up without losing a count."""
         with self.cond:
+            behind = len(self.pending) > self.max_per_call
+            limit = self.max_per_call * (self.catch_up_factor if behind else 1)
             batches = []
-            n = 0
             for b in self.pending:
-                if batches and n + len(b.samples) > self.max_per_call * 20:
-                    break
                 batches.append(b)
-                n += len(b.samples)
-                if len(batches) >= self.max_per_call:
+                if len(batches) >= limit:
                     break
         if not batches:
             return True
         samples = [s for b in batches for s in b.samples]
+        if behind:
+            before = len(samples)
+            samples = merge_count_only(samples)
+            self.samples_merged += before - len(samples)
         close_stale_connection()
         try:
             result = self.sink(samples)

@@ -116,3 +116,33 @@ def test_one_multi_tag_read_per_scan(logix_peer, monkeypatch):
         driver.close()
     assert len(calls) == 1 and len(calls[0]) == 4
     assert reads["GoodCount"].value == 3 and reads["Faults"].value == [-1, -2147483648]
+
+
+def test_the_hazard_is_real_reusing_a_timed_out_pycomm3_socket_returns_the_stale_reply(logix_peer):
+    """Why the poller never reuses a socket: on the same pycomm3 object, the reply to a request that timed out
+    is taken as the answer to the next request (here: Speed's REAL bits read back as GoodCount)."""
+    import struct
+    import time
+
+    from pycomm3.exceptions import CommError as PycommCommError
+
+    peer = logix_peer.start(env=logix_init(GoodCount=7, Speed=2.5))
+    plc = LogixDriver(f"127.0.0.1:{peer.port}", init_tags=False)
+    plc.socket_timeout = 0.4
+    for name, dtype in (("GoodCount", "DINT"), ("Speed", "REAL")):
+        plc._tags[name] = plc._create_tag(name, raw_definition(dtype))
+    plc.open()
+    try:
+        assert plc.read("Speed").value == 2.5
+        with peer.hung():
+            with pytest.raises(PycommCommError):
+                plc.read("Speed")
+        time.sleep(0.5)  # the peer answers the old request now
+        stale = plc.read("GoodCount")
+    finally:
+        try:
+            plc.close()
+        except Exception:
+            pass
+    assert stale.value != 7
+    assert stale.value == struct.unpack("<i", struct.pack("<f", 2.5))[0] or stale.error

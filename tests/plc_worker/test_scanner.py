@@ -193,3 +193,45 @@ def _sample(i):
 def _reset_instances():
     ScriptedDriver.instances = []
     yield
+
+
+def test_catching_up_merges_count_only_updates_but_keeps_every_edge_and_the_last_count():
+    import datetime as dt
+
+    from plc_worker.buffer import merge_count_only
+    from plc_worker.samples import EquipmentSample
+
+    t = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
+
+    def s(i, eq=1, running=True, count=0, ok=True):
+        return EquipmentSample(equipment_id=eq, ts=t + dt.timedelta(seconds=i), comms_ok=ok,
+                               running=running if ok else None, counters={"total_count": count} if ok else {})
+
+    samples = [s(0, count=1), s(0, eq=2, count=50), s(1, count=2), s(2, count=3), s(3, running=False, count=3),
+               s(4, running=False, count=3), s(5, ok=False), s(9, count=9), s(1, eq=2, count=51)]
+    merged = merge_count_only(samples)
+    got = [(m.equipment_id, (m.ts - t).seconds, m.running, m.comms_ok, dict(m.counters)) for m in merged]
+    assert got == [
+        (1, 0, True, True, {"total_count": 1}),
+        (2, 0, True, True, {"total_count": 50}),
+        # second 1 (count 2) is merged into second 2: no edge on either side of it
+        (1, 2, True, True, {"total_count": 3}),  # the last count before the stop is kept …
+        (1, 3, False, True, {"total_count": 3}),  # … and the stop edge keeps its exact second
+        (1, 4, False, True, {"total_count": 3}),  # kept: the next sample is a comms change
+        (1, 5, None, False, {}),
+        (1, 9, True, True, {"total_count": 9}),
+        (2, 1, True, True, {"total_count": 51}),
+    ]
+
+
+def test_a_writer_that_is_behind_merges_and_loses_no_count():
+    delivered = []
+    writer = Writer(lambda samples: delivered.extend(samples), max_batches=1000, retry_s=0.01, max_per_call=5)
+    for i in range(100):  # pending far more than one call: the writer is behind
+        writer.put(Batch("C1", [_sample(i)]))
+    while writer.pending:
+        assert writer.flush_once()
+    assert writer.samples_merged > 0 and len(delivered) < 100
+    assert delivered[-1].counters["total_count"] == 99
+    counts = [s.counters["total_count"] for s in delivered]
+    assert counts == sorted(counts)
