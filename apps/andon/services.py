@@ -51,10 +51,14 @@ def _event(call_id: int, kind: str, at: dt.datetime, *, user=None, level: int | 
 
 
 def _shift_of(line: Line, at: dt.datetime) -> tuple[str, str]:
+    """(shift code, shift instance key) running on ``line`` at ``at``; memoised on the line object."""
     from apps.lines.shifts import shift_instance_at
 
-    inst = shift_instance_at(line, at)
-    return (inst.shift_code, inst.key) if inst else ("", "")
+    memo = line.__dict__.setdefault("_andon_shift_memo", {})
+    if at not in memo:
+        inst = shift_instance_at(line, at)
+        memo[at] = (inst.shift_code, inst.key) if inst else ("", "")
+    return memo[at]
 
 
 def _changed(line_id: int) -> None:
@@ -345,40 +349,70 @@ def _level_users(call: AndonCall, level: EscalationLevel, at: dt.datetime) -> li
     return [u for u in users.values() if can_access_line(u, call.line_id, "lines.view_line")]
 
 
-def _notify_level(call: AndonCall, level: EscalationLevel, level_key: str, at: dt.datetime,
-                  channels: list[str] | None = None) -> list[int]:
-    """Record the level's notifications (unique key) and return the ids of rows that are new. Runs inside the
-    transaction that claimed the level."""
-    channels = [c for c in (channels if channels is not None else level.channels) if c in Channel.values]
+def _targets(call: AndonCall, level: EscalationLevel, at: dt.datetime,
+             channels: list[str]) -> list[tuple[str, str, int | None]]:
+    """(channel, recipient key, user id) of everyone this level tells, after the users' own preferences."""
     users = _level_users(call, level, at) if set(channels) - {Channel.IN_APP, Channel.WEBHOOK} else []
     prefs = {p.user_id: p for p in NotificationPreference.objects.filter(user__in=users)}
+    subs: dict[int, list[int]] = {}
+    if Channel.WEBPUSH in channels:
+        for sub_id, user_id in PushSubscription.objects.filter(user__in=users, active=True).values_list("pk",
+                                                                                                       "user_id"):
+            subs.setdefault(user_id, []).append(sub_id)
     rank = PRIORITY_RANK.get(call.priority, 1)
-    targets: list[tuple[str, str, object]] = []
+    targets: list[tuple[str, str, int | None]] = []
     for channel in channels:
         if channel == Channel.IN_APP:
             targets.append((channel, f"line:{call.line_id}", None))
         elif channel == Channel.WEBHOOK:
-            for hook in Webhook.objects.filter(Q(line_id=call.line_id) | Q(line__isnull=True), active=True):
-                targets.append((channel, f"webhook:{hook.pk}", None))
+            for hook_id in Webhook.objects.filter(Q(line_id=call.line_id) | Q(line__isnull=True),
+                                                  active=True).values_list("pk", flat=True):
+                targets.append((channel, f"webhook:{hook_id}", None))
         else:
             for user in users:
                 pref = prefs.get(user.pk)
                 if pref and (not getattr(pref, channel) or rank < PRIORITY_RANK.get(pref.min_priority, 0)):
                     continue
                 if channel == Channel.EMAIL and user.email:
-                    targets.append((channel, f"user:{user.pk}", user))
+                    targets.append((channel, f"user:{user.pk}", user.pk))
                 elif channel == Channel.SMS and user.phone:
-                    targets.append((channel, f"user:{user.pk}", user))
+                    targets.append((channel, f"user:{user.pk}", user.pk))
                 elif channel == Channel.WEBPUSH:
-                    for sub_id in PushSubscription.objects.filter(user=user, active=True).values_list("pk", flat=True):
-                        targets.append((channel, f"push:{sub_id}", user))
+                    targets.extend((channel, f"push:{sub_id}", user.pk) for sub_id in subs.get(user.pk, []))
+    return targets
+
+
+def _notify_level(call: AndonCall, level: EscalationLevel, level_key: str, at: dt.datetime,
+                  channels: list[str] | None = None, cache: dict | None = None) -> list[int]:
+    """Record the level's notifications under their unique key and return the ids of the rows that are new.
+    Runs inside the transaction that claimed the level. ``cache`` (one escalation pass) shares the recipient
+    look-up between calls of the same line, level, category, priority and shift."""
+    channels = [c for c in (channels if channels is not None else level.channels) if c in Channel.values]
+    key = ("targets", level.pk, call.line_id, call.category, call.priority, tuple(channels),
+           _shift_of(call.line, at)[0] if level.on_shift else "")
+    if cache is not None and key in cache:
+        targets = cache[key]
+    else:
+        targets = _targets(call, level, at, channels)
+        if cache is not None:
+            cache[key] = targets
+    rows = [AndonNotification(call_id=call.pk, level_key=level_key, channel=channel, recipient=recipient,
+                              user_id=user_id, next_attempt_at=at, created_at=at)
+            for channel, recipient, user_id in targets]
+    if not rows:
+        return []
+    try:
+        # The level was claimed by us alone, so its rows are new: one INSERT. The unique key still guards it.
+        with transaction.atomic():
+            return [row.pk for row in AndonNotification.objects.bulk_create(rows)]
+    except IntegrityError:
+        pass
     new_ids = []
-    for channel, recipient, user in targets:
+    for row in rows:  # some rows exist already (e.g. a level re-opened in the admin): keep only the new ones
         try:
             with transaction.atomic():
-                row = AndonNotification.objects.create(
-                    call_id=call.pk, level_key=level_key, channel=channel, recipient=recipient, user=user,
-                    next_attempt_at=at, created_at=at)
+                row.pk = None
+                row.save(force_insert=True)
         except IntegrityError:
             continue  # recorded before by someone else: they send it, we do not
         new_ids.append(row.pk)
@@ -401,7 +435,9 @@ def andon_escalate_due(*, now: dt.datetime | None = None) -> EscalationResult:
     result = EscalationResult([], [])
     cache: dict = {}
     calls = AndonCall.objects.filter(status__in=LIVE_STATUSES, opened_at__lte=at).select_related("line__area__site")
+    lines: dict[int, Line] = {}
     for call in calls:
+        call.line = lines.setdefault(call.line_id, call.line)  # one line object per pass: shift memo shared
         try:
             _escalate_call(call, at, result, cache)
         except Exception:  # one broken call (or config) must not stop the others' escalation
@@ -427,7 +463,7 @@ def _escalate_call(call: AndonCall, at: dt.datetime, result: EscalationResult, c
                 if not _claim(call.pk, field, done, done + 1, statuses):
                     return  # another process claimed it (or the call changed): it carries on from here
                 setattr(call, field, done + 1)
-                ids = _notify_level(call, level, f"{kind}:{level.number}", at)
+                ids = _notify_level(call, level, f"{kind}:{level.number}", at, cache=cache)
                 _event(call.pk, EventKind.ESCALATED, at, level=level.number,
                        detail=f"{level.get_kind_display().lower()} level {level.number}: {len(ids)} notification(s)")
                 _changed(call.line_id)
@@ -445,7 +481,7 @@ def _escalate_call(call: AndonCall, at: dt.datetime, result: EscalationResult, c
                 if current is not None:
                     # Reminders nag on the quiet channels only: no SMS or webhook per reminder.
                     quiet = [c for c in current.channels if c in (Channel.IN_APP, Channel.EMAIL, Channel.WEBPUSH)]
-                    ids = _notify_level(call, current, f"remind:{due}", at, channels=quiet)
+                    ids = _notify_level(call, current, f"remind:{due}", at, channels=quiet, cache=cache)
                 _event(call.pk, EventKind.REMINDED, at, level=call.ack_level, detail=f"reminder {due}")
             result.levels_fired.append((call.pk, f"remind:{due}"))
             result.notification_ids.extend(ids)
