@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.http import require_http_methods
 
 from apps.accounts import access
@@ -51,7 +52,8 @@ def kiosk_login(request):
         request.session.set_expiry(settings.KIOSK_SESSION_AGE)
         request.session["kiosk"] = True
         next_url = request.POST.get("next") or request.GET.get("next") or ""
-        if next_url.startswith("/") and not next_url.startswith("//"):
+        if next_url and url_has_allowed_host_and_scheme(next_url, allowed_hosts={request.get_host()},
+                                                        require_https=request.is_secure()):
             return redirect(next_url)
         return redirect("accounts:home")
     return render(request, "accounts/kiosk_login.html", {"form": form, "next": request.GET.get("next", "")})

@@ -52,10 +52,13 @@ def test_kiosk_sign_in_refuses_inactive_user(client, kiosk_user):
     assert response.status_code == 200 and "_auth_user_id" not in client.session
 
 
-def test_kiosk_next_parameter_only_follows_local_paths(client, kiosk_user):
-    response = client.post(reverse("accounts:kiosk_login"),
-                           {"badge": "B-1001", "pin": "4711", "next": "//evil.example/"})
-    assert response.url == reverse("accounts:home")
+@pytest.mark.parametrize("next_url,followed", [
+    ("//evil.example/", False), ("/\\evil.example/", False), ("https://evil.example/", False),
+    ("/overview/", True),
+])
+def test_kiosk_next_parameter_only_follows_local_paths(client, kiosk_user, next_url, followed):
+    response = client.post(reverse("accounts:kiosk_login"), {"badge": "B-1001", "pin": "4711", "next": next_url})
+    assert response.url == (next_url if followed else reverse("accounts:home"))
 
 
 def test_kiosk_lockout_after_repeated_failures(client, kiosk_user):
