@@ -145,13 +145,18 @@ def test_no_retroactive_windows_before_the_template_existed():
         == []
 
 
-def test_tasks_are_registered_under_their_names_and_scheduled():
+def test_tasks_are_registered_and_synced_into_beat():
     from celery import current_app
-
-    from apps.reports.schedules import REPORT_SCHEDULES
+    from django_celery_beat.models import PeriodicTask
 
     import apps.reports.tasks  # noqa: F401
+    from ms5 import schedules
 
-    for name, (task, _schedule, expires) in REPORT_SCHEDULES.items():
-        assert task in current_app.tasks, task
-        assert 0 < expires
+    schedules.sync()
+    for name in ("reports.generate_due", "reports.purge_expired"):
+        entry = schedules.SCHEDULES[name]
+        assert entry.task in current_app.tasks, entry.task
+        task = PeriodicTask.objects.get(name=name)
+        assert task.task == entry.task and task.enabled and task.expire_seconds == entry.expires_s
+    due = PeriodicTask.objects.get(name="reports.generate_due")
+    assert due.crontab.minute == "*/5" and due.expire_seconds < 300  # expires before the next run

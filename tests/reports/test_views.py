@@ -113,3 +113,20 @@ def test_handover_on_kiosk_then_signed_is_immutable(client, plant, boss, setting
     assert "Signed off" in client.get(url + f"?shift={shift_key}").content.decode()
     assert client.post(reverse("reports:handover_sign", kwargs={"line_id": line.pk}),
                        {"shift": shift_key}).status_code == 409
+
+
+def test_report_list_query_count_is_flat(client, plant, boss):
+    """The list and the line page make the same number of queries for 1 or 20 reports (no N+1)."""
+    from tests.factories.reports import GeneratedReportFactory
+    from tests.query_counts import count_queries
+
+    line = plant[0]
+    client.force_login(boss)
+    GeneratedReportFactory(line=line, requested_by=boss)
+    urls = [reverse("reports:list"), reverse("reports:line", kwargs={"line_id": line.pk})]
+    for url in urls:
+        client.get(url)  # warm-up (session, content types)
+    few = [count_queries(lambda u=u: client.get(u))[0] for u in urls]
+    GeneratedReportFactory.create_batch(19, line=line, requested_by=boss)
+    many = [count_queries(lambda u=u: client.get(u))[0] for u in urls]
+    assert few == many
