@@ -183,6 +183,21 @@ def run(args, setup_s: float) -> None:
                         r["stops"]) for h, r in sorted(hours.items())))
             copy_rows(pg, "oee_hourreasonrollup", ("equipment_id", "hour", "seconds"),
                       ((eq.pk, h, r["unplanned"]) for h, r in sorted(hours.items()) if r["unplanned"]))
+            days: dict[dt.datetime, dict] = {}
+            for h, r in hours.items():
+                d = days.setdefault(h.replace(hour=0), dict.fromkeys(r, 0))
+                for k, v in r.items():
+                    d[k] += v
+            copy_rows(pg, "oee_dayrollup",
+                      ("equipment_id", "day", "running_s", "small_stop_s", "unplanned_stop_s", "pending_stop_s",
+                       "changeover_s", "planned_stop_s", "no_order_s", "not_scheduled_s", "no_data_s", "total",
+                       "reject", "rework", "ict_total_s", "ict_good_s", "count_without_ict", "small_stop_count",
+                       "stop_count"),
+                      ((eq.pk, d, r["running"], r["small"], r["unplanned"], 0, 0, r["planned"], 0, 0, 0, r["total"],
+                        r["reject"], 0, r["total"] * ICT, (r["total"] - r["reject"]) * ICT, 0, r["small_n"],
+                        r["stops"]) for d, r in sorted(days.items())))
+            copy_rows(pg, "oee_dayreasonrollup", ("equipment_id", "day", "seconds"),
+                      ((eq.pk, d, r["unplanned"]) for d, r in sorted(days.items()) if r["unplanned"]))
             n_int, n_cnt, n_ev, n_hr = n_int + len(intervals), n_cnt + len(counts), n_ev + len(events), \
                 n_hr + len(hours)
         cur.execute("ANALYZE")
@@ -192,7 +207,7 @@ def run(args, setup_s: float) -> None:
     eq_days = args.equipment * args.days
     print(f"Synthesized {args.equipment} equipment × {args.days} days in {gen_s:.1f} s "
           f"(database setup {setup_s:.1f} s): {n_int:,} intervals, {n_cnt:,} count deltas, {n_ev:,} downtime "
-          f"events, {n_hr:,} hour rollups.")
+          f"events, {n_hr:,} hour rollups (+ day rollups).")
 
     eq_list = list(lm.Equipment.objects.filter(line=line).select_related("line__area__site"))
 
@@ -241,7 +256,7 @@ def run(args, setup_s: float) -> None:
     with connection.cursor() as cur:
         sizes = {}
         for table in ("oee_stateinterval", "oee_countdelta", "downtime_downtimeevent", "oee_hourrollup",
-                      "oee_hourreasonrollup"):
+                      "oee_hourreasonrollup", "oee_dayrollup", "oee_dayreasonrollup"):
             cur.execute("SELECT pg_total_relation_size(%s)", [table])
             sizes[table] = cur.fetchone()[0]
     print("Storage per equipment-day (table + indexes), as synthesized:")

@@ -18,7 +18,16 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from apps.oee.calendar import BREAK, UNSCHEDULED, LineCalendar
-from apps.oee.models import BaseState, CountDelta, EquipmentRuntime, HourReasonRollup, HourRollup, StateInterval
+from apps.oee.models import (
+    BaseState,
+    CountDelta,
+    DayReasonRollup,
+    DayRollup,
+    EquipmentRuntime,
+    HourReasonRollup,
+    HourRollup,
+    StateInterval,
+)
 from apps.oee.policies import AVAILABILITY, EXCLUDED, PERFORMANCE, STATES, Policy, policy_get
 
 HOUR = dt.timedelta(hours=1)
@@ -190,11 +199,11 @@ def _add_counts(acc: Accumulator, counts) -> None:
 ROLLUP_STATE_FIELDS = {s: f"{s}_s" for s in STATES}
 
 
-def accumulate_rollups(q: Q) -> Accumulator:
-    """Sum hour rollups matching ``q`` in the database (one aggregate query plus one for reasons)."""
+def accumulate_rollups(q: Q, *, model=HourRollup, reason_model=HourReasonRollup) -> Accumulator:
+    """Sum rollup rows matching ``q`` in the database (one aggregate query plus one for reasons)."""
     acc = Accumulator()
     sums = {f"s_{s}": Sum(col) for s, col in ROLLUP_STATE_FIELDS.items()}
-    agg = HourRollup.objects.filter(q).aggregate(
+    agg = model.objects.filter(q).aggregate(
         **sums, n_total=Sum("total"), n_reject=Sum("reject"), n_rework=Sum("rework"), ict_total=Sum("ict_total_s"),
         ict_good=Sum("ict_good_s"), without_ict=Sum("count_without_ict"), small=Sum("small_stop_count"),
         stops=Sum("stop_count"))
@@ -204,9 +213,21 @@ def accumulate_rollups(q: Q) -> Accumulator:
     acc.ict_total_s, acc.ict_good_s = agg["ict_total"] or 0.0, agg["ict_good"] or 0.0
     acc.count_without_ict = agg["without_ict"] or 0
     acc.small_stop_count, acc.stop_count = agg["small"] or 0, agg["stops"] or 0
-    for row in HourReasonRollup.objects.filter(q).values("reason_id").annotate(s=Sum("seconds")):
+    for row in reason_model.objects.filter(q).values("reason_id").annotate(s=Sum("seconds")):
         acc.reason_s[row["reason_id"]] += row["s"] or 0.0
     return acc
+
+
+DAY = dt.timedelta(days=1)
+
+
+def _floor_day(t: dt.datetime) -> dt.datetime:
+    return t.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def _ceil_day(t: dt.datetime) -> dt.datetime:
+    f = _floor_day(t)
+    return f if f == t else f + DAY
 
 
 def _floor_hour(t: dt.datetime) -> dt.datetime:
@@ -220,12 +241,14 @@ def _ceil_hour(t: dt.datetime) -> dt.datetime:
 
 def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime]], as_of: dt.datetime,
                use_rollups: bool = True, product_id: int | None = None) -> Accumulator:
-    """Sum the additive parts of every equipment over every span; rollups for whole, rolled-up hours."""
+    """Sum the additive parts of every equipment over every span: day rollups for whole rolled-up UTC days, hour
+    rollups for the other whole rolled-up hours, raw rows for the rest (partial hours, not yet rolled up)."""
     acc = Accumulator()
     calendars: dict[int, LineCalendar] = {}
     watermarks = {pk: (frm, to) for pk, frm, to in EquipmentRuntime.objects.filter(
         equipment__in=equipment_list).values_list("equipment_id", "rolled_up_from", "rolled_up_to")}
-    rollup_q = Q(pk__in=[])
+    hour_ranges: dict[tuple, list[int]] = defaultdict(list)  # (h0, h1) -> equipment ids
+    day_ranges: dict[tuple, list[int]] = defaultdict(list)
     for a, b in spans:
         b = min(b, as_of)
         if b <= a:
@@ -243,11 +266,26 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
                 acc.add(accumulate_raw(equipment=eq, start=a, end=b, as_of=as_of, calendar=cal,
                                        product_id=product_id))
                 continue
-            rollup_q |= Q(equipment_id=eq.pk, hour__gte=h0, hour__lt=h1)
+            d0, d1 = _ceil_day(h0), _floor_day(h1)
+            if d1 > d0:
+                day_ranges[(d0, d1)].append(eq.pk)
+                for x, y in ((h0, d0), (d1, h1)):
+                    if y > x:
+                        hour_ranges[(x, y)].append(eq.pk)
+            else:
+                hour_ranges[(h0, h1)].append(eq.pk)
             acc.add(accumulate_raw(equipment=eq, start=a, end=h0, as_of=as_of, calendar=cal))
             acc.add(accumulate_raw(equipment=eq, start=h1, end=b, as_of=as_of, calendar=cal))
-    if rollup_q.children != [("pk__in", [])]:
-        acc.add(accumulate_rollups(rollup_q))
+    if hour_ranges:
+        q = Q(pk__in=[])
+        for (x, y), ids in hour_ranges.items():
+            q |= Q(equipment_id__in=ids, hour__gte=x, hour__lt=y)
+        acc.add(accumulate_rollups(q))
+    if day_ranges:
+        q = Q(pk__in=[])
+        for (x, y), ids in day_ranges.items():
+            q |= Q(equipment_id__in=ids, day__gte=x, day__lt=y)
+        acc.add(accumulate_rollups(q, model=DayRollup, reason_model=DayReasonRollup))
     return acc
 
 

@@ -103,12 +103,11 @@ class DataQualityEvent(models.Model):
         indexes = [models.Index(fields=["equipment", "ts"])]
 
 
-class HourRollup(models.Model):
-    """Additive figures of one equipment over one UTC hour, policy-independent (seconds per effective state and
-    counts). Year-long queries sum these instead of rescanning intervals and deltas."""
+class RollupFields(models.Model):
+    """Additive, policy-independent figures of one equipment over one period: seconds per effective state and
+    counts. Year-long queries sum these instead of rescanning intervals and deltas."""
 
-    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="hour_rollups")
-    hour = models.DateTimeField()
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="+")
     running_s = models.FloatField(default=0)
     small_stop_s = models.FloatField(default=0)
     unplanned_stop_s = models.FloatField(default=0)
@@ -128,8 +127,27 @@ class HourRollup(models.Model):
     stop_count = models.IntegerField(default=0)
 
     class Meta:
+        abstract = True
+
+
+class HourRollup(RollupFields):
+    """One equipment over one UTC hour."""
+
+    hour = models.DateTimeField()
+
+    class Meta:
         ordering = ["equipment", "hour"]
         constraints = [models.UniqueConstraint(fields=["equipment", "hour"], name="hour_rollup_unique")]
+
+
+class DayRollup(RollupFields):
+    """One equipment over one UTC day: the sum of its hour rollups (a second level, so a year is 365 rows)."""
+
+    day = models.DateTimeField()
+
+    class Meta:
+        ordering = ["equipment", "day"]
+        constraints = [models.UniqueConstraint(fields=["equipment", "day"], name="day_rollup_unique")]
 
 
 class HourReasonRollup(models.Model):
@@ -143,3 +161,16 @@ class HourReasonRollup(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["equipment", "hour"])]
+
+
+class DayReasonRollup(models.Model):
+    """Unplanned stop seconds per reason of one equipment over one UTC day (sum of its hours)."""
+
+    equipment = models.ForeignKey(Equipment, on_delete=models.CASCADE, related_name="+")
+    day = models.DateTimeField()
+    reason = models.ForeignKey("lines.DowntimeReason", on_delete=models.CASCADE, null=True, blank=True,
+                               related_name="+")
+    seconds = models.FloatField(default=0)
+
+    class Meta:
+        indexes = [models.Index(fields=["equipment", "day"])]

@@ -8,7 +8,9 @@ from django.utils import timezone
 
 from apps.oee.calculator import ROLLUP_STATE_FIELDS, accumulate_raw
 from apps.oee.calendar import LineCalendar
-from apps.oee.models import EquipmentRuntime, HourReasonRollup, HourRollup
+from django.db.models import Sum
+
+from apps.oee.models import DayReasonRollup, DayRollup, EquipmentRuntime, HourReasonRollup, HourRollup
 
 HOUR = dt.timedelta(hours=1)
 
@@ -40,6 +42,34 @@ def rollup_recompute(*, equipment, hours: list[dt.datetime], as_of: dt.datetime)
     HourReasonRollup.objects.filter(equipment=equipment, hour__in=hours).delete()
     HourRollup.objects.bulk_create(rows)
     HourReasonRollup.objects.bulk_create(reason_rows)
+    days_refresh(equipment=equipment, days=sorted({h.replace(hour=0) for h in hours}))
+
+
+SUM_FIELDS = ("running_s", "small_stop_s", "unplanned_stop_s", "pending_stop_s", "changeover_s", "planned_stop_s",
+              "no_order_s", "not_scheduled_s", "no_data_s", "total", "reject", "rework", "ict_total_s", "ict_good_s",
+              "count_without_ict", "small_stop_count", "stop_count")
+
+
+def days_refresh(*, equipment, days: list[dt.datetime]) -> None:
+    """Day rollups are the sums of their hour rollups: recompute the given UTC days from the hour rows."""
+    if not days:
+        return
+    DayRollup.objects.filter(equipment=equipment, day__in=days).delete()
+    DayReasonRollup.objects.filter(equipment=equipment, day__in=days).delete()
+    rows, reason_rows = [], []
+    for day in days:
+        hours = HourRollup.objects.filter(equipment=equipment, hour__gte=day, hour__lt=day + dt.timedelta(days=1))
+        agg = hours.aggregate(**{f"x_{f}": Sum(f) for f in SUM_FIELDS})
+        if agg["x_total"] is None and agg["x_running_s"] is None:
+            continue
+        rows.append(DayRollup(equipment=equipment, day=day, **{f: agg[f"x_{f}"] or 0 for f in SUM_FIELDS}))
+        reason_rows.extend(
+            DayReasonRollup(equipment=equipment, day=day, reason_id=r["reason_id"], seconds=r["s"])
+            for r in HourReasonRollup.objects.filter(equipment=equipment, hour__gte=day,
+                                                     hour__lt=day + dt.timedelta(days=1))
+            .values("reason_id").annotate(s=Sum("seconds")))
+    DayRollup.objects.bulk_create(rows)
+    DayReasonRollup.objects.bulk_create(reason_rows)
 
 
 def rollup_refresh_range(*, equipment, start: dt.datetime, end: dt.datetime) -> None:

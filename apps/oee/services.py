@@ -9,7 +9,15 @@ from django.db import transaction
 
 from apps.lines.models import Equipment
 from apps.oee.ingest import IngestResult, _EquipmentIngest
-from apps.oee.models import BaseState, EquipmentRuntime, HourReasonRollup, HourRollup, StateInterval
+from apps.oee.models import (
+    BaseState,
+    DayReasonRollup,
+    DayRollup,
+    EquipmentRuntime,
+    HourReasonRollup,
+    HourRollup,
+    StateInterval,
+)
 
 _UNSET = object()
 
@@ -71,6 +79,8 @@ def rollup_rebuild(*, equipment: Equipment, as_of: dt.datetime) -> int:
         return 0
     HourRollup.objects.filter(equipment=equipment).delete()
     HourReasonRollup.objects.filter(equipment=equipment).delete()
+    DayRollup.objects.filter(equipment=equipment).delete()
+    DayReasonRollup.objects.filter(equipment=equipment).delete()
     hours = hours_between(first[0], rt.rolled_up_to)
     if hours:
         rt.rolled_up_from = hours[0]

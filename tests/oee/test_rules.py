@@ -318,3 +318,33 @@ def test_rollups_equal_raw_and_late_sample_is_recorded():
     assert fast.as_dict() == slow.as_dict()
     samples_ingest([EquipmentSample(equipment_id=eq.pk, ts=t(7), running=True)])
     assert DataQualityEvent.objects.filter(equipment=eq, kind="late_sample").count() == 1
+
+
+def test_day_rollups_agree_with_raw_and_follow_edits():
+    from apps.downtime.models import DowntimeEvent
+    from apps.downtime.services import downtime_event_code
+    from apps.oee.models import DayRollup
+    from tests.factories.downtime import DowntimeReasonFactory, ReasonCategoryFactory
+
+    line = line_with_shifts(shifts=[("E", "06:00", "14:00", [("10:00", "10:30")]), ("N", "22:00", "06:00", [])])
+    product("1.0", code="91")
+    eq = equipment_on(line)
+    f = Feed(eq, product_number=91)
+    for day in (2, 3, 4):
+        f.run(t(6, day=day), 5 * 3600, total=15000, reject=150, step=600)
+        f.stop(t(11, day=day))
+        f.sample(t(12, day=day), running=True)
+    f.sample(t(6, day=5), running=False)
+    f.ingest()
+    assert DayRollup.objects.filter(equipment=eq).count() == 4  # 2nd (from 06:00) to 4th, plus the open 5th
+    kwargs = dict(equipment=eq, start=t(0, day=1), end=t(12, day=5), as_of=t(12, day=5))
+    fast, raw = equipment_oee(**kwargs), equipment_oee(**kwargs, use_rollups=False)
+    assert fast.as_dict() == raw.as_dict()
+    assert fast.total_count == 45000 and fast.stop_count == 3
+    assert sum(fast.time_per_state.values()) == (t(12, day=5) - t(0, day=1)).total_seconds()
+    clean = DowntimeReasonFactory(category=ReasonCategoryFactory(line=line, planned=True), code="CLEAN")
+    event = DowntimeEvent.objects.filter(equipment=eq).order_by("start").first()
+    downtime_event_code(event_id=event.pk, reason_id=clean.pk, user=None)
+    fast2, raw2 = equipment_oee(**kwargs), equipment_oee(**kwargs, use_rollups=False)
+    assert fast2.as_dict() == raw2.as_dict()
+    assert fast2.stop_count == 2 and fast2.time_per_state["planned_stop"] == fast.time_per_state["planned_stop"] + 3600
