@@ -31,6 +31,9 @@ def test_migrate_to_zero_and_back():
     assert {"accounts", "lines", "guardian", "axes"} <= set(apps_with_migrations)
     before = project_tables()
 
+    # Rows that post_migrate generated (content types, permissions and what hangs off them) are data, not schema;
+    # auth.0002 cannot be reversed on PostgreSQL while permission names longer than 50 characters exist.
+    ContentType.objects.all().delete()
     executor.migrate([(app, None) for app in apps_with_migrations])  # every app back to empty
     left = project_tables()
     assert not (left & before), f"tables left after migrating to zero: {sorted(left & before)}"
