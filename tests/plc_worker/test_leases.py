@@ -76,3 +76,12 @@ def test_health_check_requires_every_enabled_connection_to_be_leased(connections
 def test_health_check_not_required_without_enabled_connections(db):
     result = check_plc_worker()
     assert result.ok and not result.required
+
+
+def test_healthz_reports_the_plc_worker_check(connections, client):
+    response = client.get("/healthz")
+    check = response.json()["checks"]["plc_worker"]
+    assert response.status_code == 503 and not check["ok"] and check["required"]
+    leases.lease_claim(worker_id="A", connection_ids=[c.pk for c in connections], seconds=10)
+    check = client.get("/healthz").json()["checks"]["plc_worker"]
+    assert check["ok"] and "4 connections polled by 1 worker" in check["detail"]
