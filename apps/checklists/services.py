@@ -37,7 +37,7 @@ TRUE_WORDS = {"1", "true", "on", "yes"}
 
 # --- templates -------------------------------------------------------------------------------------------------
 
-def _clean_items(items: list[dict]) -> list[dict]:
+def checklist_items_clean(items: list[dict]) -> list[dict]:
     if not items:
         raise ValidationError("A checklist needs at least one item.")
     cleaned, errors = [], []
@@ -99,7 +99,7 @@ def checklist_template_create(*, line: Line, code: str, name: str, items: list[d
     if ChecklistTemplate.objects.filter(code=code).exists():
         raise ValidationError({"code": f"A checklist with code {code!r} exists; revise it instead."})
     return _create_version(line=line, equipment=equipment, product=product, code=code, name=name.strip() or code,
-                           version=1, items=_clean_items(items), user=user, at=at or timezone.now())
+                           version=1, items=checklist_items_clean(items), user=user, at=at or timezone.now())
 
 
 @transaction.atomic
@@ -109,7 +109,7 @@ def checklist_template_revise(*, template: ChecklistTemplate, items: list[dict],
     current = ChecklistTemplate.objects.select_for_update().filter(code=template.code, active=True).first()
     if current is None or current.pk != template.pk:
         raise ValidationError("This is not the newest version of the checklist any more; reload and edit again.")
-    cleaned = _clean_items(items)
+    cleaned = checklist_items_clean(items)
     ChecklistTemplate.objects.filter(pk=current.pk).update(active=False)
     return _create_version(line=current.line, equipment=current.equipment, product=current.product,
                            code=current.code, name=(name or current.name).strip(), version=current.version + 1,
@@ -128,10 +128,12 @@ def shift_key_at(line: Line, at: dt.datetime) -> str:
 
 def canonical_payload(*, template_id: int, template_code: str, template_version: int, line_id: int,
                       equipment_id: int | None, product_id: int | None, signer_id: int, signer_username: str,
-                      signed_at: dt.datetime, answers: dict) -> str:
-    """The exact text that is hashed: sorted keys, no whitespace, UTF-8, time in UTC to the microsecond."""
+                      signed_at: dt.datetime, answers: dict, passed: bool, failed_items: list, shift_key: str) -> str:
+    """The exact text that is hashed: sorted keys, no whitespace, UTF-8, time in UTC to the microsecond. The result
+    (passed, failed items) and the shift are covered too, so a flipped result is detected like a changed answer."""
     body = {
         "answers": answers, "equipment_id": equipment_id, "line_id": line_id, "product_id": product_id,
+        "passed": passed, "failed_items": list(failed_items), "shift_key": shift_key,
         "signed_at": signed_at.astimezone(dt.timezone.utc).isoformat(timespec="microseconds"),
         "signer_id": signer_id, "signer_username": signer_username, "template_code": template_code,
         "template_id": template_id, "template_version": template_version,
@@ -145,6 +147,7 @@ def completion_hash(completion: ChecklistCompletion) -> str:
         template_version=completion.template.version, line_id=completion.line_id,
         equipment_id=completion.equipment_id, product_id=completion.product_id, signer_id=completion.signer_id,
         signer_username=completion.signer.username, signed_at=completion.signed_at, answers=completion.answers,
+        passed=completion.passed, failed_items=completion.failed_items, shift_key=completion.shift_key,
     )
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
@@ -258,7 +261,7 @@ def checklist_complete(*, template_id: int, line: Line, signer, pin: str, answer
                        at: dt.datetime | None = None, raise_andon: bool = False) -> ChecklistCompletion:
     """Sign a checklist. The signer re-authenticates with their PIN and draws a signature. The stored completion
     is immutable and hashed. A failed item makes it ``passed=False`` (which blocks job start) and, when
-    ``raise_andon`` is set, raises an Andon call if the Andon app offers a manual raise."""
+    ``raise_andon`` is set, raises an Andon call (kiosk category "quality", else "help") naming the failed items."""
     from apps.accounts.access import can_access_line
 
     at = at or timezone.now()
@@ -290,21 +293,31 @@ def checklist_complete(*, template_id: int, line: Line, signer, pin: str, answer
     completion.content_hash = hashlib.sha256(canonical_payload(
         template_id=template.pk, template_code=template.code, template_version=template.version, line_id=line.pk,
         equipment_id=equipment_id, product_id=product_id, signer_id=signer.pk, signer_username=signer.username,
-        signed_at=at, answers=clean).encode("utf-8")).hexdigest()
-    completion.save()
+        signed_at=at, answers=clean, passed=completion.passed, failed_items=failed,
+        shift_key=completion.shift_key).encode("utf-8")).hexdigest()
     if failed and raise_andon:
-        call_id = _raise_andon(completion, template, failed)
-        if call_id is not None:
-            ChecklistCompletion.objects.filter(pk=completion.pk).update(andon_call_id=call_id)
-            completion.andon_call_id = call_id
+        completion.andon_call_id = _raise_andon(completion, template, failed)
+    completion.save()
     from apps.lines.live import nudge_on_commit
 
     nudge_on_commit(line.pk, "ms5:jobs-changed")
     return completion
 
 
+ANDON_CATEGORIES = ("quality", "help")  # preferred kiosk categories for a failed checklist, in order
+
+
 def _raise_andon(completion, template, failed) -> int | None:
-    """The Andon app has no manual-raise service yet (only the fault hand-off), so a failed checklist is recorded
-    (passed=False, failed_items, shown on the kiosk and to managers) and no call is raised. Returns the call id
-    once wired."""
-    return None
+    """Raise (or repeat) a manual Andon call for a failed checklist through the Andon app's kiosk service. Returns
+    the call id; None when the line has none of the categories (the failure stays recorded on the completion)."""
+    from apps.andon import services as andon
+
+    categories = {c.code for c in andon.andon_categories_ensure(line_id=completion.line_id)}
+    category = next((c for c in ANDON_CATEGORIES if c in categories), None)
+    if category is None:
+        return None
+    call = andon.andon_call_raise(
+        line_id=completion.line_id, category=category, user=completion.signer, equipment_id=completion.equipment_id,
+        description=f"Pre-start checklist “{template.name}” v{template.version} failed: {', '.join(failed)}",
+        now=completion.signed_at)
+    return call.pk

@@ -27,7 +27,7 @@ def _job_and_template(request, line_id: int, job_id: int):
                             line=line)
     eq = counting_equipment(line, job.schedule)
     template = selectors.applicable_template(line_id=line.pk, equipment_id=eq.pk if eq else None,
-                                             product_id=job.schedule.product_id)
+                                             product_id=job.schedule.product_id, raise_andon=request.POST.get("raise_andon") == "on")
     return line, job, eq, template
 
 
@@ -66,7 +66,7 @@ def submit_for_job(request, line_id: int, job_id: int):
         completion = checklist_complete(
             template_id=template.pk, line=line, signer=signer, pin=request.POST.get("pin", ""), answers=answers,
             signature=request.POST.get("signature", ""), photos=photos, equipment_id=eq.pk if eq else None,
-            product_id=job.schedule.product_id)
+            product_id=job.schedule.product_id, raise_andon=request.POST.get("raise_andon") == "on")
     except ValidationError as exc:
         errors = exc.message_dict if hasattr(exc, "error_dict") else {"form": exc.messages}
         renamed = {"__all__": "form", "_signature": "signature"}

@@ -191,6 +191,11 @@ def checklist_gate(*, job: Job, at: dt.datetime) -> tuple[bool, str, object]:
     completion = gate_completion(line=line, template=template, product_id=schedule.product_id, at=at)
     if completion is None:
         return False, f"Complete the checklist “{template.name}” first (this shift).", None
+    from apps.checklists.services import checklist_completion_verify
+
+    if not checklist_completion_verify(completion=completion):
+        return False, (f"The checklist “{template.name}” record was changed after signing; "
+                       "complete it again and tell a supervisor."), completion
     if not completion.passed:
         return False, (f"The checklist “{template.name}” failed ({', '.join(completion.failed_items)}); "
                        "fix the problem and complete it again."), completion

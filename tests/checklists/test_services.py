@@ -62,14 +62,14 @@ def test_a_passing_completion_is_stored_with_signer_time_version_and_hash(templa
     expected = hashlib.sha256(canonical_payload(
         template_id=template.pk, template_code=template.code, template_version=1, line_id=line_a.pk,
         equipment_id=None, product_id=None, signer_id=signer.pk, signer_username=signer.username, signed_at=T0,
-        answers=c.answers).encode()).hexdigest()
+        answers=c.answers, passed=True, failed_items=[], shift_key=c.shift_key).encode()).hexdigest()
     assert c.content_hash == expected
     assert checklist_completion_verify(completion=c)
 
 
 def test_canonical_json_is_independent_of_key_order():
     kwargs = dict(template_id=1, template_code="X", template_version=2, line_id=3, equipment_id=None, product_id=4,
-                  signer_id=5, signer_username="op", signed_at=T0)
+                  signer_id=5, signer_username="op", signed_at=T0, passed=True, failed_items=[], shift_key="k")
     a = canonical_payload(answers={"1": True, "2": "6.0"}, **kwargs)
     b = canonical_payload(answers={"2": "6.0", "1": True}, **kwargs)
     assert a == b and json.loads(a)["signed_at"] == "2026-03-10T08:00:00.123456+00:00"
@@ -77,6 +77,7 @@ def test_canonical_json_is_independent_of_key_order():
 
 @pytest.mark.parametrize("field, value", [
     ("answers", "flip"), ("signed_at", T0 + dt.timedelta(seconds=1)), ("signer", "other"), ("template", "v2"),
+    ("passed", False), ("failed_items", ["Guards closed"]), ("shift_key", "1:day:2026-03-11"),
 ])
 def test_tampering_with_a_stored_completion_is_detected(template, line_a, signer, field, value):
     c = complete(template, line_a, signer)
@@ -138,7 +139,7 @@ def test_missing_and_malformed_answers_name_the_items(template, line_a, signer):
 def test_failed_items(template, line_a, signer, overrides, failed):
     c = complete(template, line_a, signer, **{item(template, k): v for k, v in overrides.items()})
     assert c.failed_items == failed and c.passed is (not failed)
-    assert c.andon_call_id is None  # no manual Andon raise exists yet; the failure is recorded
+    assert c.andon_call_id is None  # raise_andon not asked for
 
 
 def test_a_signature_is_required_and_must_be_png(template, line_a, signer):
@@ -198,3 +199,18 @@ def test_checklist_completions_selector_for_reports(template, line_a, line_b, si
     assert row["hash_ok"] is True and row["template_version"] == 1 and row["signer_username"] == signer.username
     assert row["signed"] is True
     assert checklist_completions(line_ids=[line_b.pk], start=T0, end=T0 + dt.timedelta(hours=1)) == []
+
+
+def test_a_failed_checklist_can_raise_an_andon_call(template, line_a, signer):
+    from apps.andon.models import AndonCall
+
+    answers = passing_answers(template)
+    answers[item(template, "Guards closed")] = ""
+    c = checklist_complete(template_id=template.pk, line=line_a, signer=signer, pin="4711", answers=answers,
+                           signature=signature_data(), at=T0, raise_andon=True)
+    call = AndonCall.objects.get(pk=c.andon_call_id)
+    assert call.line_id == line_a.pk and call.category == "quality" and "Guards closed" in call.description
+    assert checklist_completion_verify(completion=c)
+    ok = checklist_complete(template_id=template.pk, line=line_a, signer=signer, pin="4711",
+                            answers=passing_answers(template), signature=signature_data(), at=T0, raise_andon=True)
+    assert ok.andon_call_id is None and AndonCall.objects.count() == 1

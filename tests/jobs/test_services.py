@@ -359,3 +359,14 @@ def test_job_summaries_window_and_lines(line_a, line_b, product):
     assert [r["job_id"] for r in rows] == [a.job.pk]
     assert rows[0]["status"] == "assigned" and rows[0]["good"] is None and rows[0]["planned_quantity"] == 100
     assert timezone.is_aware(rows[0]["planned_start"])
+
+
+def test_a_tampered_passed_flag_does_not_open_the_gate(job, signer, line_a):
+    from apps.checklists.models import ChecklistCompletion
+
+    template = ChecklistTemplateFactory(line=line_a)
+    services.job_accept(job=job, user=signer)
+    failed = _complete(template, line_a, signer, T0, **{str(template.items.get(kind="checkbox").pk): ""})
+    ChecklistCompletion.objects.filter(pk=failed.pk).update(passed=True, failed_items=[])
+    with pytest.raises(services.JobTransitionError, match="changed after signing"):
+        services.job_start(job=job, user=signer, at=T0)

@@ -78,11 +78,13 @@ def test_failed_checklist_shows_failure_and_blocks(client, signer, line_a):
     client.force_login(signer)
     post(client, "jobs:accept", line_a, job)
     guards = template.items.get(kind="checkbox")
-    r = submit_checklist(client, line_a, job, template, **{f"item-{guards.pk}": ""})
+    r = submit_checklist(client, line_a, job, template, raise_andon="on", **{f"item-{guards.pk}": ""})
     c = ChecklistCompletion.objects.get()
+    assert c.andon_call_id is not None
     assert r.status_code == 302 and r["Location"].endswith(f"/completions/{c.pk}/")
     detail = client.get(r["Location"]).content.decode()
     assert "FAILED: Guards closed" in detail and 'data-integrity="ok"' in detail
+    assert f"An Andon call was raised (#{c.andon_call_id})" in detail
     r = post(client, "jobs:start", line_a, job)
     assert r.status_code == 409 and "failed (Guards closed)" in r.content.decode()
 
