@@ -27,7 +27,7 @@ def _job_and_template(request, line_id: int, job_id: int):
                             line=line)
     eq = counting_equipment(line, job.schedule)
     template = selectors.applicable_template(line_id=line.pk, equipment_id=eq.pk if eq else None,
-                                             product_id=job.schedule.product_id, raise_andon=request.POST.get("raise_andon") == "on")
+                                             product_id=job.schedule.product_id)
     return line, job, eq, template
 
 
