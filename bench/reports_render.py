@@ -40,8 +40,9 @@ def main(argv: list[str] | None = None) -> int:
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
     try:
-        from pypdf import PdfReader
         import io
+
+        from pypdf import PdfReader
 
         from apps.reports import render
         from apps.reports.selectors import report_data

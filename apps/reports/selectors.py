@@ -23,6 +23,7 @@ from apps.reports.choices import DEFAULT_SECTIONS, SECTIONS, ReportKind
 
 UTC = dt.timezone.utc
 HOUR = dt.timedelta(hours=1)
+HOURLY_MAX = dt.timedelta(hours=48)
 
 
 @dataclass
@@ -178,6 +179,11 @@ def _section_hourly(ctx: ReportData) -> Section:
     from apps.reports import charts
 
     s = Section("hourly", SECTIONS["hourly"])
+    if ctx.end - ctx.start > HOURLY_MAX:
+        s.available = False
+        s.note = (f"Hour by hour is shown for windows of up to {HOURLY_MAX.total_seconds() / 3600:.0f} hours; "
+                  "use the OEE trend for longer windows.")
+        return s
     fig = ctx.figures
     ict = fig.ideal_time_total_s / fig.total_count if fig.total_count and fig.ideal_time_total_s else None
     target_oee = float(ctx.line.target_oee)

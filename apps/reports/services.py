@@ -74,8 +74,9 @@ def report_template_save(*, user, line, name: str, kind: str, sections: list[str
 
 def _build_files(report: GeneratedReport, *, as_of: dt.datetime | None = None) -> None:
     """Render the PDF and the CSV zip of ``report`` from its stored parameters and attach them (not saved)."""
-    from pypdf import PdfReader
     import io
+
+    from pypdf import PdfReader
 
     p = report.parameters
     data = report_data(line=report.line, kind=report.kind, start=report.window_start, end=report.window_end,

@@ -137,3 +137,16 @@ def test_retention_deletes_old_files_and_keeps_the_record(supervisor, settings):
     assert old.purged_at is not None and not old.pdf and old.title  # the record stays
     assert os.path.exists(new.pdf.path) and new.purged_at is None
     assert services.reports_purge_expired() == 0  # idempotent
+
+
+def test_hour_by_hour_is_refused_for_long_windows_with_a_note():
+    from apps.reports.selectors import report_data
+
+    line, *_ = berlin_plant()
+    start = dt.datetime(2026, 3, 2, 5, tzinfo=UTC)
+    data = report_data(line=line, kind="custom", start=start, end=start + dt.timedelta(hours=49),
+                       sections=["hourly"])
+    assert not data.sections[0].available and "up to 48 hours" in data.sections[0].note
+    data = report_data(line=line, kind="custom", start=start, end=start + dt.timedelta(hours=48),
+                       sections=["hourly"])
+    assert data.sections[0].available and len(data.sections[0].tables[0].rows) == 48

@@ -3,8 +3,6 @@ desktop and kiosk. The role × line matrix for every view is in tests/access_mat
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pytest
 from django.urls import reverse
 
@@ -90,7 +88,7 @@ def test_manager_creates_and_edits_a_template(client, plant, boss):
     assert t.page_size == "a4"
 
 
-def test_handover_on_kiosk_then_signed_is_immutable(client, plant, boss, settings):
+def test_handover_on_kiosk_then_signed_is_immutable(client, plant, boss):
     line = plant[0]
     client.force_login(boss)
     url = reverse("reports:handover", kwargs={"line_id": line.pk})
@@ -130,3 +128,16 @@ def test_report_list_query_count_is_flat(client, plant, boss):
     GeneratedReportFactory.create_batch(19, line=line, requested_by=boss)
     many = [count_queries(lambda u=u: client.get(u))[0] for u in urls]
     assert few == many
+
+
+def test_admins_see_failed_reports_with_their_error(client, plant):
+    from tests.factories.reports import GeneratedReportFactory
+
+    line = plant[0]
+    GeneratedReportFactory(line=line, status="failed", error="OSError: disk full", title="Night shift VIEW")
+    GeneratedReportFactory(line=line, status="done", title="Early shift VIEW")
+    client.force_login(UserFactory(username="root", role="admin"))
+    page = client.get("/admin/reports/generatedreport/?status__exact=failed")
+    assert page.status_code == 200
+    body = page.content.decode()
+    assert "Night shift VIEW" in body and "OSError: disk full" in body and "Early shift VIEW" not in body
