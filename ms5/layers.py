@@ -27,6 +27,7 @@ import os
 import re
 import time
 import urllib.error
+from copy import deepcopy
 import urllib.request
 from urllib.parse import urlsplit
 
@@ -131,8 +132,32 @@ class LoopbackChannelLayer(InMemoryChannelLayer):
         await asyncio.to_thread(self._post, group, message)
 
     async def deliver_local(self, group: str, message: dict) -> None:
-        """Deliver to this process's in-memory group (the internal endpoint calls this)."""
-        await InMemoryChannelLayer.group_send(self, group, message)
+        """Deliver to this process's in-memory group (the internal endpoint calls this).
+
+        Unlike the stock in-memory ``group_send`` (a deep copy and a full expiry sweep per member), the message is
+        copied once and shared by every member — consumers only read group messages (apps/lines/consumers.py) —
+        and a full channel drops the message, as the stock layer does.
+        """
+        assert isinstance(message, dict), "message is not a dict"
+        self.require_valid_group_name(group)
+        self._clean_expired()
+        shared = deepcopy(message)
+        expires = time.time() + self.expiry
+        for channel in list(self.groups.get(group, {})):
+            queue = self.channels.setdefault(channel, asyncio.Queue(maxsize=self.get_capacity(channel)))
+            try:
+                queue.put_nowait((expires, shared))
+            except asyncio.QueueFull:
+                pass
+
+    def _clean_expired(self) -> None:
+        """The stock sweep walks every channel and group member and runs on every ``receive``: O(N²) per broadcast
+        to N sockets (shared/RUNTIME.md). Expiry is measured in seconds, so sweep at most once per second."""
+        now = time.monotonic()
+        if now - getattr(self, "_swept_at", 0.0) < 1.0:
+            return
+        self._swept_at = now
+        super()._clean_expired()
 
     def _post(self, group: str, message: dict) -> bool:
         body = json.dumps({"group": group, "message": message}, separators=(",", ":")).encode()

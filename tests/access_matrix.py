@@ -48,6 +48,8 @@ VIEWS += [
      "line_scoped": True, "method": "get"},
     {"name": "lines:kiosk_stop_code", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.code_downtime",
      "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "lines:andon_board", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "lines:andon_board_calls", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
 ]
 # Internal, not a user-facing page: loopback-only and HMAC-signed (ms5/layers.py; tests/lines/test_views.py).
 PUBLIC |= {"lines:live_forward"}
@@ -83,6 +85,8 @@ VIEWS += [
      "line_scoped": True, "method": "get"},
     {"name": "reports:handover_sign", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
      "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "lines:andon_board", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+    {"name": "lines:andon_board_calls", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
 ]
 
 

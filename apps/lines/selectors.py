@@ -129,3 +129,17 @@ def line_tile_context(*, line_id: int) -> dict:
         "andon_open": AndonCall.objects.filter(line_id=line.pk, status__in=[s.value for s in LIVE_STATUSES]).count(),
         "uncoded": downtime_uncoded_queue(line_id=line.pk).count(),
     }
+
+
+def andon_board_calls(*, user):
+    """Live Andon calls on the lines the user may see, highest priority then oldest first (one query)."""
+    from django.db.models import Case, IntegerField, Value, When
+
+    from apps.andon.choices import LIVE_STATUSES, CallPriority
+    from apps.andon.models import AndonCall
+
+    rank = Case(*(When(priority=p, then=Value(i)) for i, p in enumerate(
+        [CallPriority.CRITICAL, CallPriority.HIGH, CallPriority.MEDIUM, CallPriority.LOW])),
+        default=Value(9), output_field=IntegerField())
+    return (AndonCall.objects.filter(line__in=access.visible_lines(user), status__in=[s.value for s in LIVE_STATUSES])
+            .select_related("line", "equipment").annotate(rank=rank).order_by("rank", "opened_at"))

@@ -78,6 +78,21 @@ def kiosk_stop_code(request, line_id: int):
 
 
 @login_required
+def andon_board(request):
+    """The TV Andon board: full screen, every visible line's live calls with running timers."""
+    lines = list(access.visible_lines(request.user).order_by("code"))
+    return render(request, "lines/andon_board.html",
+                  {"lines": lines, "calls": selectors.andon_board_calls(user=request.user)})
+
+
+@login_required
+def andon_board_calls(request):
+    """The board's calls panel (fetched on ``andon-changed``, resync and the safety poll)."""
+    return render(request, "lines/andon_board.html#andon-calls",
+                  {"calls": selectors.andon_board_calls(user=request.user)})
+
+
+@login_required
 def engineering(request):
     if not access.role_allows(request.user, "lines.view_engineering"):
         raise Http404("No such page.")

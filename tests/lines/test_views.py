@@ -236,3 +236,48 @@ def test_pushed_frame_carries_every_role_neutral_panel(line_a):
     for element_id in (f"equipment-tiles-{line_a.pk}", f"shift-figures-{line_a.pk}", f"line-tile-{line_a.pk}"):
         assert f'id="{element_id}"' in html
     assert "csrf" not in html.lower()  # nothing user- or session-specific in a pushed frame
+
+
+def make_call(line, title):
+    from django.utils import timezone
+
+    from apps.andon.models import AndonCall
+
+    now = timezone.now()
+    return AndonCall.objects.create(line=line, equipment=line.equipment.first(), source="manual", title=title,
+                                    priority="high", opened_at=now, last_seen_at=now, dedupe_key=f"t:{title}")
+
+
+def test_andon_board_shows_only_visible_lines_calls(client, operator, line_a, line_b):
+    make_call(line_a, "Film roll empty")
+    make_call(line_b, "Capper jammed")
+    client.force_login(operator)
+    page = client.get(reverse("lines:andon_board")).content.decode()
+    assert "Film roll empty" in page and "Capper jammed" not in page
+    assert f'ws-connect="/ws/lines/{line_a.pk}/"' in page and f'ws-connect="/ws/lines/{line_b.pk}/"' not in page
+    panel = client.get(reverse("lines:andon_board_calls")).content.decode()
+    assert panel.lstrip().startswith('<section id="andon-calls"') and "Film roll empty" in panel
+    assert "andon-changed from:body" in panel
+
+
+def test_local_delivery_reaches_every_member_and_drops_on_a_full_channel():
+    layer = layers.LoopbackChannelLayer(forward_url="", capacity=1)
+
+    async def go():
+        channels = [await layer.new_channel() for _ in range(3)]
+        for channel in channels:
+            await layer.group_add("line.9", channel)
+        await layer.group_send("line.9", {"type": "client.trigger", "event": "a"})
+        await layer.group_send("line.9", {"type": "client.trigger", "event": "b"})  # every channel full: dropped
+        got = [await layer.receive(channel) for channel in channels]
+        import asyncio
+
+        try:
+            extra = await asyncio.wait_for(layer.receive(channels[0]), timeout=0.1)
+        except TimeoutError:
+            extra = None
+        return got, extra
+
+    got, extra = async_to_sync(go)()
+    assert got == [{"type": "client.trigger", "event": "a"}] * 3
+    assert extra is None
