@@ -22,6 +22,14 @@ print("committed")
 """
 
 
+def run(coro):
+    """asyncio.run in a thread of its own: a session-scoped Playwright browser keeps a loop running in this one."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coro).result()
+
+
 async def open_line_socket(plant, line_id, persona="operator1"):
     return await websockets.connect(
         plant.ws_url(f"/ws/lines/{line_id}/"), open_timeout=10, compression=None,
@@ -52,7 +60,7 @@ def test_broadcast_from_another_process_reaches_the_web_servers_sockets(plant):
         finally:
             await ws.close()
 
-    messages = asyncio.run(scenario())
+    messages = run(scenario())
     html = [m for m in messages if not m.startswith("{")]
     triggers = [json.loads(m) for m in messages if m.startswith("{")]
     assert len(html) == 1 and f'id="equipment-tiles-{seed["line1"]}"' in html[0]
@@ -73,7 +81,7 @@ def test_without_the_forward_an_other_process_broadcast_is_lost(plant):
         finally:
             await ws.close()
 
-    assert asyncio.run(scenario()) == []
+    assert run(scenario()) == []
 
 
 def test_forwarded_updates_respect_line_groups(plant):
@@ -88,7 +96,7 @@ def test_forwarded_updates_respect_line_groups(plant):
         finally:
             await ws.close()
 
-    assert asyncio.run(scenario()) == []
+    assert run(scenario()) == []
 
 
 def test_operator_socket_to_another_line_is_closed_4403(plant):
@@ -100,4 +108,4 @@ def test_operator_socket_to_another_line_is_closed_4403(plant):
             return closed.rcvd.code if closed.rcvd else None
         return "not closed"
 
-    assert asyncio.run(scenario()) == 4403
+    assert run(scenario()) == 4403

@@ -74,7 +74,9 @@ class Command(BaseCommand):
         base_env = dict(os.environ)
         base_env.pop("MS5_LIVE_FORWARD_URL", None)
 
-        web_argv = [python, "-m", "daphne", "-b", host, "-p", str(port)]
+        # A reconnect storm (every tablet rejoining after a restart) queues handshakes behind session look-ups:
+        # give them 30 s instead of daphne's 5 s before a handshake is dropped.
+        web_argv = [python, "-m", "daphne", "-b", host, "-p", str(port), "--websocket_connect_timeout", "30"]
         if not _binds_loopback(host):
             # Also listen on loopback, so the internal live-forward endpoint stays loopback-only.
             web_argv += ["-e", f"tcp:{port}:interface=127.0.0.1"]
