@@ -46,6 +46,7 @@ case "$cmd" in
     ensure_venv requirements/base.txt
     export MS5_VAR_DIR=${MS5_VAR_DIR:-$ROOT/var}
     "$VENV/bin/python" manage.py migrate --noinput
+    "$VENV/bin/python" manage.py setup_periodic_tasks
     "$VENV/bin/python" manage.py seed_demo --if-empty
     exec "$VENV/bin/python" manage.py run_plant --host "${MS5_HOST:-127.0.0.1}" --port "${MS5_PORT:-8000}" "$@"
     ;;
