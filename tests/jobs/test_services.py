@@ -367,3 +367,15 @@ def test_a_tampered_passed_flag_does_not_open_the_gate(job, signer, line_a):
     ChecklistCompletion.objects.filter(pk=failed.pk).update(passed=True, failed_items=[])
     with pytest.raises(services.JobTransitionError, match="changed after signing"):
         services.job_start(job=job, user=signer, at=T0)
+
+
+def test_the_periodic_task_records_plc_changeovers(line_a, line_b, product):
+    from apps.jobs.tasks import changeover_sync
+    from apps.oee.models import EquipmentRuntime
+    from ms5.schedules import SCHEDULES, sync
+
+    sync()
+    assert SCHEDULES["jobs.changeover_sync"].task == "jobs.changeover_sync"
+    EquipmentRuntime.objects.update_or_create(equipment=line_a.equipment.get(), defaults={"mode": 2})
+    assert changeover_sync() == 1 and changeover_sync() == 1
+    assert list(Changeover.objects.values_list("line_id", "source")) == [(line_a.pk, "plc")]
