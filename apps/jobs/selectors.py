@@ -140,7 +140,9 @@ def job_summaries(*, line_ids, start: dt.datetime, end: dt.datetime) -> list[dic
     for co in Changeover.objects.filter(job_id__in=[j.pk for j in jobs]):
         cos.setdefault(co.job_id, []).append(co)
     result = []
+    shared_lines: dict[int, object] = {}
     for job in jobs:
+        job.line = shared_lines.setdefault(job.line_id, job.line)
         s = job.schedule
         counts = job_counts(job=job) if job.started_at else {"total": None, "reject": None, "good": None}
         ended = job.completed_at or job.cancelled_at

@@ -52,8 +52,10 @@ def counting_equipment(line: Line, schedule: ScheduleEntry | None = None) -> Equ
     """The equipment whose counts are the job's progress: the schedule's, else the line's primary one."""
     if schedule is not None and schedule.equipment_id:
         return schedule.equipment
-    eqs = list(Equipment.objects.filter(line=line, active=True).order_by("-is_primary", "position"))
-    return eqs[0] if eqs else None
+    if not hasattr(line, "_counting_equipment"):  # once per Line instance (board and summaries loop over jobs)
+        line._counting_equipment = (Equipment.objects.filter(line=line, active=True)
+                                    .order_by("-is_primary", "position").first())
+    return line._counting_equipment
 
 
 # --- schedules ------------------------------------------------------------------------------------------------
