@@ -48,8 +48,32 @@ VIEWS += [
      "line_scoped": True, "method": "get"},
     {"name": "lines:kiosk_stop_code", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.code_downtime",
      "line_scoped": True, "method": "post", "ok": 400},
-    {"name": "lines:andon_board", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
-    {"name": "lines:andon_board_calls", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
+]
+
+
+def _equipment_on(line):
+    from tests.factories.lines import EquipmentFactory
+
+    return {"equipment_id": EquipmentFactory(line=line).pk}
+
+
+# --- live floor: kiosk hour board, manager drill-down and downtime edits, engineer equipment screen ---
+VIEWS += [
+    {"name": "lines:kiosk_hours", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    {"name": "lines:line_detail", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    {"name": "lines:line_detail_panel", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.view_line",
+     "line_scoped": True, "method": "get"},
+    # Empty POSTs name no event: 400 with the refreshed panel and its message.
+    {"name": "lines:downtime_code", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.edit_downtime",
+     "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "lines:downtime_split", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.edit_downtime",
+     "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "lines:downtime_merge", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.edit_downtime",
+     "line_scoped": True, "method": "post", "ok": 400},
+    {"name": "lines:equipment_detail", "kwargs": _equipment_on, "perm": "lines.view_engineering",
+     "line_scoped": True, "method": "get"},
 ]
 # Internal, not a user-facing page: loopback-only and HMAC-signed (ms5/layers.py; tests/lines/test_views.py).
 PUBLIC |= {"lines:live_forward"}
@@ -85,8 +109,6 @@ VIEWS += [
      "line_scoped": True, "method": "get"},
     {"name": "reports:handover_sign", "kwargs": lambda line: {"line_id": line.pk}, "perm": "lines.manage_schedule",
      "line_scoped": True, "method": "post", "ok": 400},
-    {"name": "lines:andon_board", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
-    {"name": "lines:andon_board_calls", "kwargs": None, "perm": None, "line_scoped": False, "method": "get"},
 ]
 
 

@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 PUSHED_PARTIALS = {
     "equipment-tiles": "lines/kiosk.html",
     "shift-figures": "lines/kiosk.html",
+    "last-faults": "lines/kiosk.html",
     "line-tile": "lines/overview.html",
 }
 BOARD_PARTIALS = tuple(PUSHED_PARTIALS)

@@ -25,7 +25,18 @@ def overview(request):
 @login_required
 def kiosk(request, line_id: int):
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    return render(request, "lines/kiosk.html", selectors.line_board_context(line_id=line.pk))
+    return render(request, "lines/kiosk.html", {
+        **selectors.line_board_context(line_id=line.pk),
+        "can_operate": access.can_access_line(request.user, line.pk, "lines.operate_line")})
+
+
+@login_required
+def kiosk_hours(request, line_id: int):
+    """The hour-by-hour board (target vs actual per hour): fetched on load, resync and every 60 s, never pushed
+    (one OEE computation per hour of the shift)."""
+    line = access.access_line_by_id(request.user, line_id, "lines.view_line")
+    return render(request, "lines/kiosk.html#hours", {**selectors.kiosk_hours_context(line=line),
+                                                      "hours_loaded": True})
 
 
 @login_required
@@ -78,26 +89,163 @@ def kiosk_stop_code(request, line_id: int):
 
 
 @login_required
-def andon_board(request):
-    """The TV Andon board: full screen, every visible line's live calls with running timers."""
-    lines = list(access.visible_lines(request.user).order_by("code"))
-    return render(request, "lines/andon_board.html",
-                  {"lines": lines, "calls": selectors.andon_board_calls(user=request.user)})
-
-
-@login_required
-def andon_board_calls(request):
-    """The board's calls panel (fetched on ``andon-changed``, resync and the safety poll)."""
-    return render(request, "lines/andon_board.html#andon-calls",
-                  {"calls": selectors.andon_board_calls(user=request.user)})
-
-
-@login_required
 def engineering(request):
     if not access.role_allows(request.user, "lines.view_engineering"):
         raise Http404("No such page.")
     equipment = selectors.engineering_equipment(user=request.user)
     return render(request, "lines/engineering.html", {"equipment": equipment})
+
+
+@login_required
+def equipment_detail(request, equipment_id: int):
+    """The engineer's screen of one machine: last-known values with quality and age, comms, faults, MTBF/MTTR."""
+    from apps.lines.models import Equipment
+
+    equipment = Equipment.objects.select_related("line__area__site").filter(pk=equipment_id).first()
+    if equipment is None:
+        raise Http404("No such equipment.")
+    access.access_line_by_id(request.user, equipment.line_id, "lines.view_engineering")
+    context = selectors.equipment_engineering(equipment=equipment)
+    template = "lines/equipment.html#equipment-live" if request.GET.get("panel") == "live" else "lines/equipment.html"
+    return render(request, template, context)
+
+
+# --- manager drill-down -------------------------------------------------------------------------------------------
+
+def _span(request) -> str:
+    return "day" if request.GET.get("span") == "day" else "shift"
+
+
+def _drill_context(request, line, **extra) -> dict:
+    window = selectors.line_window(line=line, span=_span(request))
+    from apps.oee.selectors import line_oee
+
+    figures = line_oee(line=line, start=window["start"], end=min(window["end"], window["now"]), as_of=window["now"],
+                       with_events=False)
+    return {
+        "line": line, "window": window, "figures": figures, "rows": selectors._figure_rows(line, figures),
+        "timeline": selectors.line_timeline(line=line, start=window["start"], end=window["end"], now=window["now"]),
+        "pareto": selectors.downtime_pareto(figures=figures),
+        "downtime": selectors.line_downtime_rows(line=line, start=window["start"], end=window["end"]),
+        "categories": selectors.line_reasons(line=line),
+        "can_edit": access.can_access_line(request.user, line.pk, "lines.edit_downtime"),
+        "can_view_reports": access.can_access_line(request.user, line.pk, "lines.view_reports"),
+        **extra,
+    }
+
+
+@login_required
+def line_detail(request, line_id: int):
+    """A manager's drill-down of one line: state timeline with the data-quality lane, OEE trend, Pareto, the
+    downtime list (coding, split, merge) and the Andon KPIs."""
+    line = access.access_line_by_id(request.user, line_id, "lines.view_line")
+    context = _drill_context(request, line)
+    trend = selectors.oee_trend(line=line, now=context["window"]["now"])
+    context["trend_groups"] = [("By hour", trend["hours"]), ("By shift", trend["shifts"]), ("By day", trend["days"])]
+    return render(request, "lines/line_detail.html", context)
+
+
+@login_required
+def line_detail_panel(request, line_id: int):
+    """The live part of the drill-down (figures, timeline, Pareto, downtime list) alone: re-fetched on
+    ``ms5:downtime-changed``, ``ms5:equipment-changed`` (throttled), resync and the safety poll."""
+    line = access.access_line_by_id(request.user, line_id, "lines.view_line")
+    return render(request, "lines/line_detail.html#drill-live", _drill_context(request, line))
+
+
+def _downtime_action(request, line_id: int, action):
+    """Run one downtime service for an event of this line; answer with the refreshed live panel (400 + message on
+    a refused edit)."""
+    from django.core.exceptions import ValidationError
+
+    from apps.downtime.models import DowntimeEvent
+
+    line = access.access_line_by_id(request.user, line_id, "lines.edit_downtime")
+    error, status = "", 200
+    try:
+        event = DowntimeEvent.objects.select_related("equipment__line__area__site").get(
+            pk=int(request.POST.get("event", "")), equipment__line=line)
+        action(event)
+    except (ValueError, DowntimeEvent.DoesNotExist):
+        error, status = "Pick a downtime event of this line.", 400
+    except ValidationError as exc:
+        error, status = " ".join(exc.messages), 400
+    return render(request, "lines/line_detail.html#drill-live", _drill_context(request, line, error=error),
+                  status=status)
+
+
+@login_required
+@require_POST
+def downtime_code(request, line_id: int):
+    from apps.downtime.services import downtime_event_code
+
+    def act(event):
+        try:
+            reason_id = int(request.POST.get("reason", ""))
+        except ValueError:
+            from django.core.exceptions import ValidationError
+
+            raise ValidationError("Pick a reason.") from None
+        downtime_event_code(event_id=event.pk, reason_id=reason_id, user=request.user, supervisor=True)
+
+    return _downtime_action(request, line_id, act)
+
+
+@login_required
+@require_POST
+def downtime_split(request, line_id: int):
+    from django.core.exceptions import ValidationError
+
+    from apps.downtime.services import downtime_event_split
+
+    def act(event):
+        at = _parse_local_time(request.POST.get("at", ""), event)
+        if at is None:
+            raise ValidationError("Give the split time as HH:MM or HH:MM:SS.")
+        downtime_event_split(event_id=event.pk, at=at, user=request.user)
+
+    return _downtime_action(request, line_id, act)
+
+
+@login_required
+@require_POST
+def downtime_merge(request, line_id: int):
+    from django.core.exceptions import ValidationError
+
+    from apps.downtime.services import downtime_event_merge
+
+    def act(event):
+        try:
+            other = int(request.POST.get("other", ""))
+        except ValueError:
+            raise ValidationError("Pick the event to merge with.") from None
+        from apps.downtime.models import DowntimeEvent
+
+        if not DowntimeEvent.objects.filter(pk=other, equipment__line_id=event.equipment.line_id).exists():
+            raise ValidationError("Pick two events of the same equipment.")
+        downtime_event_merge(event_id=event.pk, other_id=other, user=request.user)
+
+    return _downtime_action(request, line_id, act)
+
+
+def _parse_local_time(raw: str, event):
+    """``HH:MM[:SS]`` on the local day of the event's start (the site's time zone), as an aware datetime; the day
+    after when that lands before the start (a stop across midnight)."""
+    import datetime as dt
+
+    try:
+        parts = [int(p) for p in raw.strip().split(":")]
+        clock = dt.time(*parts) if 2 <= len(parts) <= 3 else None
+    except (ValueError, TypeError):
+        return None
+    if clock is None:
+        return None
+    tz = event.equipment.line.area.site.tz
+    local_start = event.start.astimezone(tz)
+    at = dt.datetime.combine(local_start.date(), clock, tzinfo=tz)
+    if at < local_start.replace(microsecond=0):
+        at += dt.timedelta(days=1)
+    return at.astimezone(dt.timezone.utc)
 
 
 @csrf_exempt
