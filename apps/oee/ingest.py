@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from django.db import transaction
+from django.db import connections, router, transaction
 
 from apps.lines.models import Equipment, FaultCode, Product
 from apps.oee.counters import DEFAULT_MODULUS, counter_delta, plausible_max
@@ -79,14 +79,43 @@ def product_by_number(number: int) -> Product | None:
     return Product.objects.filter(code=str(number)).first() or Product.objects.filter(pk=number).first()
 
 
+_LOAD = object()
+RUNTIME_FIELDS = tuple(f.attname for f in EquipmentRuntime._meta.concrete_fields if not f.primary_key)
+
+
+def _runtime_values(rt: EquipmentRuntime) -> dict:
+    # counters is a dict: copy it so later in-place edits are still seen as changes.
+    return {f: (dict(v) if isinstance(v := getattr(rt, f), dict) else v) for f in RUNTIME_FIELDS}
+
+
+def _runtime_update_many(rows: list[EquipmentRuntime], fields: tuple[str, ...]) -> None:
+    meta = EquipmentRuntime._meta
+    columns = [meta.get_field(f) for f in fields]
+    conn = connections[router.db_for_write(EquipmentRuntime)]
+    qn = conn.ops.quote_name
+    sql = (f"UPDATE {qn(meta.db_table)} SET " + ", ".join(f"{qn(c.column)} = %s" for c in columns)
+           + f" WHERE {qn(meta.pk.column)} = %s")
+    params = [[c.get_db_prep_save(getattr(rt, c.attname), conn) for c in columns] + [rt.pk] for rt in rows]
+    with conn.cursor() as cursor:
+        cursor.executemany(sql, params)
+
+
 class _EquipmentIngest:
     """Applies the samples of one equipment, in time order, inside the caller's transaction."""
 
-    def __init__(self, equipment: Equipment, result: IngestResult):
+    def __init__(self, equipment: Equipment, result: IngestResult, *, runtime: EquipmentRuntime | None = None,
+                 current=_LOAD):
+        """``runtime`` (locked by the caller) and ``current`` (the open interval or None) may be preloaded for a
+        batch of equipment by ``samples_ingest``; otherwise they are read here, one equipment at a time."""
         self.eq = equipment
         self.result = result
-        self.rt, _ = EquipmentRuntime.objects.select_for_update().get_or_create(equipment=equipment)
-        self.cur = StateInterval.objects.filter(equipment=equipment, end__isnull=True).order_by("-start").first()
+        if runtime is None:
+            runtime, _ = EquipmentRuntime.objects.select_for_update().get_or_create(equipment=equipment)
+        self.rt = runtime
+        self._loaded = _runtime_values(runtime)
+        if current is _LOAD:
+            current = StateInterval.objects.filter(equipment=equipment, end__isnull=True).order_by("-start").first()
+        self.cur = current
         self.rt_dirty = False
         self.writes = 0
         self.dirty: list[tuple[dt.datetime, dt.datetime]] = []
@@ -304,7 +333,14 @@ class _EquipmentIngest:
             self.writes += 1
             self._touch(cur.start, ts)
 
-    def finish(self) -> None:
+    def changed_runtime_fields(self) -> tuple[str, ...]:
+        """The runtime columns whose value differs from what was loaded (only these are written)."""
+        now = _runtime_values(self.rt)
+        return tuple(f for f in RUNTIME_FIELDS if now[f] != self._loaded[f])
+
+    def finish(self, *, save: bool = True) -> None:
+        """Write the pending count rows (unless the caller already did, in one insert for the whole batch), bring
+        the rollups up to date and, with ``save``, the runtime row (else the caller bulk-updates it)."""
         from apps.oee.rollups import hours_between, rollup_recompute
 
         rt = self.rt
@@ -330,8 +366,11 @@ class _EquipmentIngest:
             if rt.rolled_up_to != max(old, watermark):
                 rt.rolled_up_to = max(old, watermark)
                 self.rt_dirty = True
-        if self.rt_dirty:
-            rt.save()
+        if save:
+            fields = self.changed_runtime_fields()
+            if fields:
+                rt.save(update_fields=fields)
+                self._loaded = _runtime_values(rt)
         if self.writes:
             self.result.writes += self.writes
             self.result.changed_equipment_ids.add(self.eq.pk)
@@ -360,16 +399,52 @@ def samples_ingest(samples: Sequence[EquipmentSample]) -> IngestResult:
     for sample in samples:
         by_equipment[sample.equipment_id].append(sample)
     with transaction.atomic():
-        equipment = Equipment.objects.select_related("line__area__site").in_bulk(list(by_equipment))
-        for eq_id in sorted(by_equipment):
-            eq = equipment.get(eq_id)
-            if eq is None:
-                log.warning("samples for unknown equipment id %s ignored", eq_id)
-                continue
-            worker = _EquipmentIngest(eq, result)
+        equipment = Equipment.objects.in_bulk(list(by_equipment))
+        # Their lines (with area and site, for the calendar) once per line, not once per equipment.
+        from apps.lines.models import Line
+
+        lines = Line.objects.select_related("area__site").in_bulk({e.line_id for e in equipment.values()})
+        for eq in equipment.values():
+            eq.line = lines[eq.line_id]
+        for eq_id in sorted(set(by_equipment) - set(equipment)):
+            log.warning("samples for unknown equipment id %s ignored", eq_id)
+        ids = sorted(equipment)
+        # The call's equipment in a few queries, not a few per equipment: runtime rows (locked, in id order, so
+        # concurrent callers cannot deadlock), missing ones created in one insert, and the open intervals.
+        runtimes = {rt.equipment_id: rt for rt in
+                    EquipmentRuntime.objects.select_for_update().filter(equipment_id__in=ids).order_by("pk")}
+        missing = [i for i in ids if i not in runtimes]
+        if missing:
+            EquipmentRuntime.objects.bulk_create([EquipmentRuntime(equipment_id=i) for i in missing],
+                                                 ignore_conflicts=True)
+            runtimes.update((rt.equipment_id, rt) for rt in EquipmentRuntime.objects.select_for_update().filter(
+                equipment_id__in=missing).order_by("pk"))
+        current: dict[int, StateInterval] = {}
+        for iv in StateInterval.objects.filter(equipment_id__in=ids, end__isnull=True).order_by("start"):
+            current[iv.equipment_id] = iv  # the latest open one (there is at most one)
+        workers = []
+        for eq_id in ids:
+            worker = _EquipmentIngest(equipment[eq_id], result, runtime=runtimes[eq_id],
+                                      current=current.get(eq_id))
             for sample in sorted(by_equipment[eq_id], key=lambda smp: smp.ts):
                 worker.apply(sample)
-            worker.finish()
+            workers.append(worker)
+        # Count deltas of every equipment in one insert, before any rollup reads them.
+        count_rows = [row for w in workers for row in w.count_rows]
+        if count_rows:
+            CountDelta.objects.bulk_create(count_rows)
+        by_fields: dict[tuple[str, ...], list[EquipmentRuntime]] = defaultdict(list)
+        for worker in workers:
+            worker.count_rows = []
+            worker.finish(save=False)
+            fields = worker.changed_runtime_fields()
+            if fields:
+                by_fields[fields].append(worker.rt)
+        # Runtime rows: one prepared UPDATE executed for many rows per set of changed columns (count-only samples
+        # all change the same few). Django's bulk_update builds a CASE per column and row, which cost more CPU
+        # than everything else in the call.
+        for fields, rows in by_fields.items():
+            _runtime_update_many(rows, fields)
         if result.changed_equipment_ids:
             from apps.lines.live import equipment_changed_on_commit
 
