@@ -66,6 +66,16 @@ def _stop_kind(interval: StateInterval, end: dt.datetime, threshold: float) -> s
     return "small_stop" if length <= threshold else "unplanned_stop"
 
 
+@dataclass(frozen=True)
+class RawRequest:
+    """One equipment over [start, end) to be computed from raw rows (optionally only one product's time/counts)."""
+
+    equipment: object
+    start: dt.datetime
+    end: dt.datetime
+    product_id: int | None = None
+
+
 def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt.datetime,
                    calendar: LineCalendar | None = None, product_id: int | None = None) -> Accumulator:
     """Additive parts of one equipment over [start, end) from intervals, count deltas and downtime events.
@@ -73,15 +83,94 @@ def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt
     Time with no recorded interval (before the first sample) is ``no_data``. Open intervals last until ``as_of``.
     With ``product_id``, only time and counts of that product are included.
     """
+    calendars = {equipment.line_id: calendar} if calendar is not None else None
+    return accumulate_raw_many([RawRequest(equipment, start, end, product_id)], as_of=as_of, calendars=calendars)[0]
+
+
+def _ranges_q(requests: list[RawRequest], *, start_field: str, end_field: str) -> Q:
+    """Rows of each request's equipment overlapping its range, one OR-ed filter (requests grouped by range)."""
+    by_range: dict[tuple, set[int]] = defaultdict(set)
+    for r in requests:
+        by_range[(r.start, r.end)].add(r.equipment.pk)
+    q = Q(pk__in=[])
+    for (a, b), ids in by_range.items():
+        q |= Q(equipment_id__in=sorted(ids), **{f"{start_field}__lt": b}) & (
+            Q(**{f"{end_field}__isnull": True}) | Q(**{f"{end_field}__gt": a}))
+    return q
+
+
+def accumulate_raw_many(requests: list[RawRequest], *, as_of: dt.datetime,
+                        calendars: dict[int, LineCalendar] | None = None) -> list[Accumulator]:
+    """``accumulate_raw`` for many (equipment, range) requests at once: one query per table (intervals, downtime
+    events, count deltas) for up to 200 requests / 14 equipment-days at a time. Returns one accumulator per
+    request."""
+    calendars = calendars if calendars is not None else {}
+    out = [Accumulator() for _ in requests]
+    live = [(i, r) for i, r in enumerate(requests) if r.end > r.start]
+    # Bounded memory: long raw ranges (a year recomputed from raw) are read a few equipment-weeks at a time.
+    # A chunk never holds two overlapping requests of one equipment (each count row is labelled with one request).
+    chunk: list[tuple[int, RawRequest]] = []
+    seconds = 0.0
+    for i, r in live:
+        if any(c.equipment.pk == r.equipment.pk and c.start < r.end and r.start < c.end for _, c in chunk):
+            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+            chunk, seconds = [], 0.0
+        chunk.append((i, r))
+        seconds += (r.end - r.start).total_seconds()
+        if len(chunk) >= RAW_CHUNK_REQUESTS or seconds >= RAW_CHUNK_SECONDS:
+            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+            chunk, seconds = [], 0.0
+    if chunk:
+        _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+    return out
+
+
+RAW_CHUNK_REQUESTS = 200
+RAW_CHUNK_SECONDS = 14 * 86400.0
+
+
+def _accumulate_raw_chunk(live: list[tuple[int, RawRequest]], out: list[Accumulator], *, as_of: dt.datetime,
+                          calendars: dict[int, LineCalendar]) -> None:
+    from django.db.models import Case, IntegerField, Value, When
+
     from apps.downtime.models import DowntimeEvent
 
-    acc = Accumulator()
-    if end <= start:
-        return acc
-    calendar = calendar or LineCalendar(equipment.line)
+    reqs = [r for _, r in live]
+    intervals_by_eq: dict[int, list[StateInterval]] = defaultdict(list)
+    for iv in StateInterval.objects.filter(_ranges_q(reqs, start_field="start", end_field="end")).order_by("start"):
+        intervals_by_eq[iv.equipment_id].append(iv)
+    events_by_eq: dict[int, list] = defaultdict(list)
+    for ev in DowntimeEvent.objects.filter(_ranges_q(reqs, start_field="start", end_field="end")).select_related(
+            "reason__category").order_by("start"):
+        events_by_eq[ev.equipment_id].append(ev)
+    # Counts: one grouped aggregate, each row labelled with the request it belongs to.
+    whens, count_q = [], Q(pk__in=[])
+    for i, r in live:
+        qi = Q(equipment_id=r.equipment.pk, ts__gte=r.start, ts__lt=r.end)
+        if r.product_id is not None:
+            qi &= Q(product_id=r.product_id)
+        whens.append(When(qi, then=Value(i)))
+        count_q |= qi
+    rows = (CountDelta.objects.filter(count_q).annotate(req=Case(*whens, default=Value(-1),
+                                                                 output_field=IntegerField()))
+            .values("req").order_by().annotate(**_COUNT_SUMS))
+    for row in rows:
+        if row["req"] >= 0:
+            _add_count_row(out[row["req"]], row)
+    for i, r in live:
+        eq = r.equipment
+        cal = calendars.get(eq.line_id)
+        if cal is None:
+            cal = calendars[eq.line_id] = LineCalendar(eq.line)
+        ivs = [iv for iv in intervals_by_eq.get(eq.pk, ()) if iv.start < r.end and (iv.end is None or iv.end > r.start)]
+        evs = [e for e in events_by_eq.get(eq.pk, ()) if e.start < r.end and (e.end is None or e.end > r.start)]
+        _accumulate_time(out[i], equipment=eq, start=r.start, end=r.end, as_of=as_of, calendar=cal,
+                         product_id=r.product_id, intervals=ivs, events=evs)
+
+
+def _accumulate_time(acc: Accumulator, *, equipment, start, end, as_of, calendar, product_id, intervals,
+                     events) -> None:
     threshold = float(equipment.small_stop_threshold_s)
-    intervals = list(StateInterval.objects.filter(equipment=equipment, start__lt=end).filter(
-        Q(end__isnull=True) | Q(end__gt=start)).order_by("start"))
     # Base segments covering [start, end) exactly: (a, b, interval or None).
     base: list[tuple[dt.datetime, dt.datetime, StateInterval | None]] = []
     cursor = start
@@ -97,8 +186,6 @@ def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt
     if cursor < end:
         base.append((cursor, end, None))
     cal = calendar.segments(start, end)
-    events = list(DowntimeEvent.objects.filter(equipment=equipment, start__lt=end).filter(
-        Q(end__isnull=True) | Q(end__gt=start)).select_related("reason__category").order_by("start"))
     ev_starts = [e.start for e in events]
 
     def add_unplanned(a: dt.datetime, b: dt.datetime) -> None:
@@ -164,14 +251,9 @@ def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt
             if effective == "small_stop" and iv is not None and x == iv.start:
                 acc.small_stop_count += 1
             j += 1
-    acc.stop_count = sum(1 for e in events if e.counted and start <= e.start < end
+    acc.stop_count += sum(1 for e in events if e.counted and start <= e.start < end
                          and not (e.reason_id and e.reason.category.planned)
                          and (product_id is None or _product_at(intervals, e.start) == product_id))
-    counts = CountDelta.objects.filter(equipment=equipment, ts__gte=start, ts__lt=end)
-    if product_id is not None:
-        counts = counts.filter(product_id=product_id)
-    _add_counts(acc, counts)
-    return acc
 
 
 def _product_at(intervals, moment):
@@ -181,19 +263,25 @@ def _product_at(intervals, moment):
     return None
 
 
-def _add_counts(acc: Accumulator, counts) -> None:
-    agg = counts.aggregate(
-        n_total=Sum("total"), n_reject=Sum("reject"), n_rework=Sum("rework"),
-        ict_total=Sum(F("ict_s") * F("total")),
-        ict_good=Sum(F("ict_s") * (F("total") - F("reject") - F("rework"))),
-        without_ict=Sum("total", filter=Q(ict_s__isnull=True)),
-    )
+_COUNT_SUMS = {
+    "n_total": Sum("total"), "n_reject": Sum("reject"), "n_rework": Sum("rework"),
+    "ict_total": Sum(F("ict_s") * F("total")),
+    "ict_good": Sum(F("ict_s") * (F("total") - F("reject") - F("rework"))),
+    "without_ict": Sum("total", filter=Q(ict_s__isnull=True)),
+}
+
+
+def _add_count_row(acc: Accumulator, agg: dict) -> None:
     acc.total += agg["n_total"] or 0
     acc.reject += agg["n_reject"] or 0
     acc.rework += agg["n_rework"] or 0
     acc.ict_total_s += agg["ict_total"] or 0.0
     acc.ict_good_s += agg["ict_good"] or 0.0
     acc.count_without_ict += agg["without_ict"] or 0
+
+
+def _add_counts(acc: Accumulator, counts) -> None:
+    _add_count_row(acc, counts.aggregate(**_COUNT_SUMS))
 
 
 ROLLUP_STATE_FIELDS = {s: f"{s}_s" for s in STATES}
@@ -247,6 +335,7 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
     calendars: dict[int, LineCalendar] = {}
     watermarks = {pk: (frm, to) for pk, frm, to in EquipmentRuntime.objects.filter(
         equipment__in=equipment_list).values_list("equipment_id", "rolled_up_from", "rolled_up_to")}
+    raw: list[RawRequest] = []
     hour_ranges: dict[tuple, list[int]] = defaultdict(list)  # (h0, h1) -> equipment ids
     day_ranges: dict[tuple, list[int]] = defaultdict(list)
     for a, b in spans:
@@ -256,15 +345,13 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
         for eq in equipment_list:
             if eq.line_id not in calendars:
                 calendars[eq.line_id] = LineCalendar(eq.line)
-            cal = calendars[eq.line_id]
             wm_from, wm = watermarks.get(eq.pk, (None, None))
             h0, h1 = _ceil_hour(a), _floor_hour(b)
             rolled = use_rollups and product_id is None and wm is not None and wm_from is not None
             if rolled:
                 h0, h1 = max(h0, wm_from), min(h1, _floor_hour(wm))
             if not rolled or h1 <= h0:
-                acc.add(accumulate_raw(equipment=eq, start=a, end=b, as_of=as_of, calendar=cal,
-                                       product_id=product_id))
+                raw.append(RawRequest(eq, a, b, product_id))
                 continue
             d0, d1 = _ceil_day(h0), _floor_day(h1)
             if d1 > d0:
@@ -274,8 +361,11 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
                         hour_ranges[(x, y)].append(eq.pk)
             else:
                 hour_ranges[(h0, h1)].append(eq.pk)
-            acc.add(accumulate_raw(equipment=eq, start=a, end=h0, as_of=as_of, calendar=cal))
-            acc.add(accumulate_raw(equipment=eq, start=h1, end=b, as_of=as_of, calendar=cal))
+            raw.append(RawRequest(eq, a, h0))
+            raw.append(RawRequest(eq, h1, b))
+    # Partial edge hours (and anything not rolled up) of every equipment and span: one query per table in all.
+    for part in accumulate_raw_many(raw, as_of=as_of, calendars=calendars):
+        acc.add(part)
     if hour_ranges:
         q = Q(pk__in=[])
         for (x, y), ids in hour_ranges.items():

@@ -6,7 +6,7 @@ import datetime as dt
 
 from django.utils import timezone
 
-from apps.oee.calculator import ROLLUP_STATE_FIELDS, accumulate_raw
+from apps.oee.calculator import ROLLUP_STATE_FIELDS, RawRequest, accumulate_raw_many
 from apps.oee.calendar import LineCalendar
 from django.db.models import Sum
 
@@ -27,10 +27,11 @@ def hours_between(start: dt.datetime, end: dt.datetime) -> list[dt.datetime]:
 
 def rollup_recompute(*, equipment, hours: list[dt.datetime], as_of: dt.datetime) -> None:
     """Recompute the rollup rows of ``equipment`` for ``hours`` from the raw timeline."""
-    calendar = LineCalendar(equipment.line)
+    calendars = {equipment.line_id: LineCalendar(equipment.line)}
     rows, reason_rows = [], []
-    for h in hours:
-        acc = accumulate_raw(equipment=equipment, start=h, end=h + HOUR, as_of=as_of, calendar=calendar)
+    parts = accumulate_raw_many([RawRequest(equipment, h, h + HOUR) for h in hours], as_of=as_of,
+                                calendars=calendars)
+    for h, acc in zip(hours, parts):
         values = {col: acc.state_s[s] for s, col in ROLLUP_STATE_FIELDS.items()}
         rows.append(HourRollup(
             equipment=equipment, hour=h, total=acc.total, reject=acc.reject, rework=acc.rework,
