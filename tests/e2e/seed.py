@@ -25,6 +25,12 @@ def main() -> None:
     eq1 = EquipmentFactory(line=line1, code="BP01.PACK.BAG1", name="Bagger 1", position=1, is_primary=True)
     eq2 = EquipmentFactory(line=line1, code="BP01.PACK.BAG1.BL", name="Basket Loader 1", position=2)
     eq3 = EquipmentFactory(line=line2, code="BP02.PACK.BAG2", name="Bagger 2", position=1, is_primary=True)
+    from apps.lines.models import DowntimeReason, ReasonCategory
+    from tests.factories.downtime import FaultCodeFactory
+
+    FaultCodeFactory(equipment=eq1, bit=3, code="FILM_EMPTY", text="Film roll empty")
+    category = ReasonCategory.objects.create(line=line1, code="MECH", name="Mechanical")
+    reason = DowntimeReason.objects.create(category=category, line=line1, code="JAM", name="Bag film jam")
     personas = {
         "operator1": UserFactory(username="op-line1", role="operator", lines=[line1]),
         "manager": UserFactory(username="mgr", role="production_manager"),
@@ -35,7 +41,7 @@ def main() -> None:
         client.force_login(user)
         sessions[name] = client.cookies["sessionid"].value
     print(json.dumps({
-        "line1": line1.pk, "line2": line2.pk, "eq1": eq1.pk, "eq2": eq2.pk, "eq3": eq3.pk,
+        "line1": line1.pk, "line2": line2.pk, "eq1": eq1.pk, "eq2": eq2.pk, "eq3": eq3.pk, "reason": reason.pk,
         "sessions": sessions, "usernames": {k: u.username for k, u in personas.items()}, "password": PASSWORD,
     }))
 

@@ -1,5 +1,6 @@
-"""The kiosk in headless Chromium against a running run_plant server: pushed updates, reconnect and resync, and
-per-line access for pages and sockets."""
+"""The floor screens in headless Chromium against a running run_plant server: pushed updates (a PLC fault through
+the real ingest path, a stop coded on the kiosk reaching a manager's open page), reconnect and resync, and per-line
+access for pages and sockets."""
 
 from __future__ import annotations
 
@@ -42,6 +43,56 @@ def test_equipment_change_pushed_after_a_service_call_appears_within_2_s(signed_
     rename(plant, plant.seed["eq1"], "Bagger 1 — pushed", broadcast=True)  # returns once committed and forwarded
     expect(tile).to_have_text("Bagger 1 — pushed", timeout=2_000)
     assert page.evaluate("window.__ms5Marker") == "same-page"  # no reload happened
+
+
+FAULT = """
+from django.utils import timezone
+from apps.oee.ingest import EquipmentSample, samples_ingest
+# Exactly what the PLC worker does after reading the sim driver: one canonical sample, fault bit 3 set.
+samples_ingest([EquipmentSample(equipment_id={eq}, ts=timezone.now(), running=False, fault_word=1 << 3)])
+"""
+
+
+def test_a_plc_fault_appears_on_the_open_kiosk_in_plain_words_within_2_s(signed_in_page, plant):
+    page = open_kiosk(signed_in_page, plant)
+    faults = page.locator(f"#last-faults-{plant.seed['line1']}")
+    expect(faults).not_to_contain_text("Film roll empty")
+    page.evaluate("window.__ms5Marker = 'same-page'")
+    plant.run_python(FAULT.format(eq=plant.seed["eq1"]), forward=True)  # returns once committed and forwarded
+    expect(faults).to_contain_text("Film roll empty", timeout=2_000)
+    expect(faults.locator(".fault-active")).to_contain_text("Film roll empty")
+    assert page.evaluate("window.__ms5Marker") == "same-page"  # no reload happened
+
+
+STOP = """
+import datetime as dt
+from django.utils import timezone
+from apps.downtime.models import DowntimeEvent
+start = timezone.now() - dt.timedelta(minutes=10)
+event = DowntimeEvent.objects.create(equipment_id={eq}, start=start, end=start + dt.timedelta(minutes=3),
+                                     occurrence_start=start)
+print(event.pk)
+"""
+
+
+def test_coding_a_stop_on_the_kiosk_updates_the_managers_open_page(signed_in_page, plant):
+    event = int(plant.run_python(STOP.format(eq=plant.seed["eq2"])).strip().splitlines()[-1])
+    line = plant.seed["line1"]
+    manager = signed_in_page("manager")
+    assert manager.goto(plant.url(f"/lines/{line}/")).status == 200
+    expect(manager.locator("body")).to_have_attribute("data-ws", "open", timeout=10_000)
+    reason_cell = manager.locator(f"#dt-{event} .dt-reason")
+    expect(reason_cell).to_contain_text("no reason yet")
+    manager.evaluate("window.__ms5Marker = 'same-page'")
+
+    kiosk = open_kiosk(signed_in_page, plant)
+    stop = kiosk.locator(f"details.stop:has(input[name=event][value='{event}'])")
+    stop.locator("summary").click()
+    stop.locator(f"button[name=reason][value='{plant.seed['reason']}']").click()
+    expect(kiosk.locator(f"details.stop:has(input[name=event][value='{event}'])")).to_have_count(0, timeout=5_000)
+
+    expect(reason_cell).to_contain_text("Bag film jam", timeout=2_000)
+    assert manager.evaluate("window.__ms5Marker") == "same-page"
 
 
 def test_server_restart_shows_offline_banner_then_reconnects_and_resyncs(signed_in_page, plant):
