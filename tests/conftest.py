@@ -35,6 +35,12 @@ def require_server(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):
+    """PBKDF2 is slow on purpose; tests create many users and PINs. Hashing behaviour is otherwise the same."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture
 def redis_url() -> str:
     require_server("Redis", "127.0.0.1", 6379)
