@@ -25,11 +25,35 @@ def lease_claim(*, worker_id: str, connection_ids: Iterable[int], seconds: float
         return set()
     PlcLease.objects.bulk_create([PlcLease(connection_id=i) for i in ids], ignore_conflicts=True)
     now = _now()
-    PlcLease.objects.filter(connection_id__in=ids).filter(
-        Q(owner="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now)
-    ).update(owner=worker_id, expires_at=now + dt.timedelta(seconds=seconds), claimed_at=now, renewed_at=now,
-             state="connecting", last_error="")
-    return set(PlcLease.objects.filter(connection_id__in=ids, owner=worker_id).values_list("connection_id", flat=True))
+    free = PlcLease.objects.filter(connection_id__in=ids).filter(
+        Q(owner="") | Q(expires_at__isnull=True) | Q(expires_at__lt=now))
+    # The last heartbeat of each free connection, read under the same lock as the claim (select_for_update).
+    last_heartbeat = dict(free.select_for_update().values_list("connection_id", "renewed_at"))
+    free.update(owner=worker_id, expires_at=now + dt.timedelta(seconds=seconds), claimed_at=now, renewed_at=now,
+                state="connecting", last_error="")
+    owned = set(PlcLease.objects.filter(connection_id__in=ids, owner=worker_id).values_list("connection_id",
+                                                                                             flat=True))
+    _record_unseen_gaps({cid: hb for cid, hb in last_heartbeat.items() if cid in owned}, now=now, seconds=seconds)
+    return owned
+
+
+def _record_unseen_gaps(last_heartbeat: dict[int, dt.datetime | None], *, now: dt.datetime, seconds: float) -> None:
+    """Connections nobody polled for more than a lease period (their worker died, or all workers were stopped):
+    the time since their last heartbeat is recorded as no_data for their equipment, before the first new sample
+    (apps.oee.services.equipment_comms_gap_record). Never-polled connections have no heartbeat: nothing to record."""
+    from apps.lines.models import TagMap
+
+    limit = now - dt.timedelta(seconds=seconds)
+    stale = {cid: hb for cid, hb in last_heartbeat.items() if hb is not None and hb < limit}
+    if not stale:
+        return
+    from apps.oee.services import equipment_comms_gap_record
+
+    by_heartbeat: dict[dt.datetime, set[int]] = {}
+    for cid, eq_id in TagMap.objects.filter(connection_id__in=stale).values_list("connection_id", "equipment_id"):
+        by_heartbeat.setdefault(stale[cid], set()).add(eq_id)
+    for heartbeat, equipment_ids in sorted(by_heartbeat.items()):
+        equipment_comms_gap_record(equipment_ids=sorted(equipment_ids), last_seen=heartbeat)
 
 
 @transaction.atomic

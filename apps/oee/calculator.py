@@ -18,6 +18,7 @@ from django.db.models import F, Q, Sum
 from django.utils import timezone
 
 from apps.oee.calendar import BREAK, UNSCHEDULED, LineCalendar
+from apps.oee.heartbeat import stale_equipment
 from apps.oee.models import (
     BaseState,
     CountDelta,
@@ -100,11 +101,14 @@ def _ranges_q(requests: list[RawRequest], *, start_field: str, end_field: str) -
 
 
 def accumulate_raw_many(requests: list[RawRequest], *, as_of: dt.datetime,
-                        calendars: dict[int, LineCalendar] | None = None) -> list[Accumulator]:
+                        calendars: dict[int, LineCalendar] | None = None,
+                        open_until: dict[int, dt.datetime] | None = None) -> list[Accumulator]:
     """``accumulate_raw`` for many (equipment, range) requests at once: one query per table (intervals, downtime
     events, count deltas) for up to 200 requests / 14 equipment-days at a time. Returns one accumulator per
-    request."""
+    request. ``open_until`` ({equipment id: time}) ends open intervals earlier than ``as_of`` (stale heartbeat:
+    apps/oee/heartbeat.py); the time after is ``no_data``."""
     calendars = calendars if calendars is not None else {}
+    open_until = open_until or {}
     out = [Accumulator() for _ in requests]
     live = [(i, r) for i, r in enumerate(requests) if r.end > r.start]
     # Bounded memory: long raw ranges (a year recomputed from raw) are read a few equipment-weeks at a time.
@@ -113,15 +117,15 @@ def accumulate_raw_many(requests: list[RawRequest], *, as_of: dt.datetime,
     seconds = 0.0
     for i, r in live:
         if any(c.equipment.pk == r.equipment.pk and c.start < r.end and r.start < c.end for _, c in chunk):
-            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars, open_until=open_until)
             chunk, seconds = [], 0.0
         chunk.append((i, r))
         seconds += (r.end - r.start).total_seconds()
         if len(chunk) >= RAW_CHUNK_REQUESTS or seconds >= RAW_CHUNK_SECONDS:
-            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+            _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars, open_until=open_until)
             chunk, seconds = [], 0.0
     if chunk:
-        _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars)
+        _accumulate_raw_chunk(chunk, out, as_of=as_of, calendars=calendars, open_until=open_until)
     return out
 
 
@@ -130,7 +134,7 @@ RAW_CHUNK_SECONDS = 14 * 86400.0
 
 
 def _accumulate_raw_chunk(live: list[tuple[int, RawRequest]], out: list[Accumulator], *, as_of: dt.datetime,
-                          calendars: dict[int, LineCalendar]) -> None:
+                          calendars: dict[int, LineCalendar], open_until: dict[int, dt.datetime]) -> None:
     from django.db.models import Case, IntegerField, Value, When
 
     from apps.downtime.models import DowntimeEvent
@@ -164,7 +168,8 @@ def _accumulate_raw_chunk(live: list[tuple[int, RawRequest]], out: list[Accumula
             cal = calendars[eq.line_id] = LineCalendar(eq.line)
         ivs = [iv for iv in intervals_by_eq.get(eq.pk, ()) if iv.start < r.end and (iv.end is None or iv.end > r.start)]
         evs = [e for e in events_by_eq.get(eq.pk, ()) if e.start < r.end and (e.end is None or e.end > r.start)]
-        _accumulate_time(out[i], equipment=eq, start=r.start, end=r.end, as_of=as_of, calendar=cal,
+        _accumulate_time(out[i], equipment=eq, start=r.start, end=r.end,
+                         as_of=min(as_of, open_until.get(eq.pk, as_of)), calendar=cal,
                          product_id=r.product_id, intervals=ivs, events=evs)
 
 
@@ -333,8 +338,13 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
     rollups for the other whole rolled-up hours, raw rows for the rest (partial hours, not yet rolled up)."""
     acc = Accumulator()
     calendars: dict[int, LineCalendar] = {}
-    watermarks = {pk: (frm, to) for pk, frm, to in EquipmentRuntime.objects.filter(
-        equipment__in=equipment_list).values_list("equipment_id", "rolled_up_from", "rolled_up_to")}
+    watermarks, last_change = {}, {}
+    for pk, frm, to, changed in EquipmentRuntime.objects.filter(equipment__in=equipment_list).values_list(
+            "equipment_id", "rolled_up_from", "rolled_up_to", "last_change_ts"):
+        watermarks[pk], last_change[pk] = (frm, to), changed
+    # Equipment whose PLC worker stopped heartbeating: its open interval ends where it was last seen (then no_data).
+    open_until = {pk: seen for pk, seen in stale_equipment([eq.pk for eq in equipment_list],
+                                                          last_change=last_change).items() if seen < as_of}
     raw: list[RawRequest] = []
     hour_ranges: dict[tuple, list[int]] = defaultdict(list)  # (h0, h1) -> equipment ids
     day_ranges: dict[tuple, list[int]] = defaultdict(list)
@@ -364,7 +374,7 @@ def accumulate(*, equipment_list, spans: Iterable[tuple[dt.datetime, dt.datetime
             raw.append(RawRequest(eq, a, h0))
             raw.append(RawRequest(eq, h1, b))
     # Partial edge hours (and anything not rolled up) of every equipment and span: one query per table in all.
-    for part in accumulate_raw_many(raw, as_of=as_of, calendars=calendars):
+    for part in accumulate_raw_many(raw, as_of=as_of, calendars=calendars, open_until=open_until):
         acc.add(part)
     if hour_ranges:
         q = Q(pk__in=[])

@@ -9,6 +9,7 @@ from django.utils import timezone
 from apps.lines.models import Equipment, Line
 from apps.oee.calculator import OeeFigures, oee_compute
 from apps.oee.calendar import BREAK, UNSCHEDULED, LineCalendar
+from apps.oee.heartbeat import stale_equipment
 from apps.oee.models import BaseState, StateInterval
 
 
@@ -16,14 +17,20 @@ def equipment_current_states(*, equipment_ids: list[int], now: dt.datetime | Non
     """{equipment id: {"state", "since", "pending"}} with the effective state right now (calendar applied).
 
     A stop still open and not longer than the small-stop threshold is reported as ``small_stop`` with
-    ``pending=True``: it is not counted as small yet, and the UI says so.
+    ``pending=True``: it is not counted as small yet, and the UI says so. Equipment whose PLC worker heartbeat is
+    stale (apps/oee/heartbeat.py) is ``no_data`` since it was last seen.
     """
     now = now or timezone.now()
     out: dict[int, dict] = {}
     open_ivs = {iv.equipment_id: iv for iv in StateInterval.objects.filter(
         equipment_id__in=equipment_ids, end__isnull=True).select_related("equipment__line__area__site")}
+    # A PLC worker that stopped heartbeating: the equipment is no_data from when it was last seen.
+    stale = stale_equipment(list(open_ivs), now=now)
     calendars: dict[int, LineCalendar] = {}
     for pk, iv in open_ivs.items():
+        if pk in stale:
+            out[pk] = {"state": "no_data", "since": stale[pk], "pending": False}
+            continue
         eq = iv.equipment
         if eq.line_id not in calendars:
             calendars[eq.line_id] = LineCalendar(eq.line)

@@ -87,3 +87,22 @@ def rollup_rebuild(*, equipment: Equipment, as_of: dt.datetime) -> int:
         rt.save(update_fields=["rolled_up_from"])
     rollup_recompute(equipment=equipment, hours=hours, as_of=as_of)
     return len(hours)
+
+
+@transaction.atomic
+def equipment_comms_gap_record(*, equipment_ids, last_seen: dt.datetime) -> IngestResult:
+    """Nobody polled these equipment since ``last_seen`` (their PLC worker died and another one — or the same one
+    restarted — takes over now): record the unseen time as ``no_data``.
+
+    Called by the PLC worker when it claims a lease whose last heartbeat is older than one lease period, before its
+    first new sample. For every equipment with a recorded timeline, a ``comms_ok=False`` sample is ingested at
+    max(``last_seen``, its last recorded change), so the gap until the next good sample is ``no_data`` in every
+    figure and the counts made meanwhile are reconciled by the counter rules at that sample. Equipment already in
+    ``no_data`` is left as it is (nothing is written).
+    """
+    from apps.oee.ingest import EquipmentSample, samples_ingest
+
+    rows = EquipmentRuntime.objects.filter(equipment_id__in=list(equipment_ids), last_change_ts__isnull=False,
+                                           comms_ok=True).values_list("equipment_id", "last_change_ts")
+    samples = [EquipmentSample(equipment_id=pk, ts=max(last_seen, changed), comms_ok=False) for pk, changed in rows]
+    return samples_ingest(samples)
