@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import threading
+import time
 from collections import defaultdict
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -46,6 +48,30 @@ class IngestResult:
     writes: int = 0
     changed_equipment_ids: set[int] = field(default_factory=set)
     line_ids: set[int] = field(default_factory=set)
+    # Lines where something besides counts changed (a state, fault, product, data-quality event): pushed at once.
+    edge_line_ids: set[int] = field(default_factory=set)
+
+
+# Live pushes for count-only changes are coalesced to at most one per line per this many seconds (shared/STYLE.md
+# §3.1 rule 9); every other change is pushed at once. A running machine counts again within the second, so the
+# next call pushes the newer counts; the screens' safety poll covers a line that falls silent.
+COUNT_PUSH_MIN_INTERVAL_S = 1.0
+_last_push: dict[int, float] = {}
+_last_push_lock = threading.Lock()
+
+
+def _lines_to_push(result: IngestResult) -> set[int]:
+    now = time.monotonic()
+    with _last_push_lock:
+        lines = set(result.edge_line_ids)
+        lines.update(line for line in result.line_ids - result.edge_line_ids
+                     if now - _last_push.get(line, float("-inf")) >= COUNT_PUSH_MIN_INTERVAL_S)
+        for line in lines:
+            _last_push[line] = now
+        if len(_last_push) > 10_000:  # bounded: forget lines not pushed for a minute
+            for line in [k for k, v in _last_push.items() if now - v > 60]:
+                del _last_push[line]
+    return lines
 
 
 def _bits(word: int):
@@ -123,6 +149,7 @@ class _EquipmentIngest:
         self._event_checked_for: dt.datetime | None = None
         self.max_ts: dt.datetime | None = None
         self.count_rows: list[CountDelta] = []  # written in one bulk insert by finish()
+        self.count_writes = 0
 
     # -- helpers -----------------------------------------------------------------------------------------------
     def _dq(self, ts, kind, **detail):
@@ -224,6 +251,7 @@ class _EquipmentIngest:
             self.count_rows.append(CountDelta(equipment=self.eq, ts=s.ts, total=total, reject=reject,
                                               rework=rework, product_id=rt.product_id, ict_s=rt.ict_s))
             self.writes += 1
+            self.count_writes += 1
             self._touch(s.ts, s.ts)
         if total > 0:
             rt.last_advance_ts = s.ts
@@ -375,6 +403,8 @@ class _EquipmentIngest:
             self.result.writes += self.writes
             self.result.changed_equipment_ids.add(self.eq.pk)
             self.result.line_ids.add(self.eq.line_id)
+            if self.writes > self.count_writes:
+                self.result.edge_line_ids.add(self.eq.line_id)
 
 
 def _andon_raise(*, equipment_id: int, fault_code_id: int, raised_at: dt.datetime, fault_event) -> None:
@@ -445,8 +475,9 @@ def samples_ingest(samples: Sequence[EquipmentSample]) -> IngestResult:
         # than everything else in the call.
         for fields, rows in by_fields.items():
             _runtime_update_many(rows, fields)
-        if result.changed_equipment_ids:
+        lines = _lines_to_push(result) if result.changed_equipment_ids else set()
+        if lines:
             from apps.lines.live import equipment_changed_on_commit
 
-            equipment_changed_on_commit(line_ids=result.line_ids, equipment_ids=result.changed_equipment_ids)
+            equipment_changed_on_commit(line_ids=lines, equipment_ids=result.changed_equipment_ids)
     return result
