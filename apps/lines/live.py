@@ -51,8 +51,11 @@ def render_board_partials(line_id: int, *partials: str) -> str:
     unknown = set(partials) - set(PUSHED_PARTIALS)
     if unknown:
         raise ValueError(f"unknown board partials: {sorted(unknown)}")
+    from django.utils import timezone
+
     ctx = {**line_tile_context(line_id=line_id), "tile_loaded": True}
-    return "".join(render_to_string(f"{PUSHED_PARTIALS[name]}#{name}", ctx) for name in partials)
+    with timezone.override(ctx["line"].area.site.tz):  # the line's screens show the site's local time
+        return "".join(render_to_string(f"{PUSHED_PARTIALS[name]}#{name}", ctx) for name in partials)
 
 
 def push_board(line_id: int, *partials: str) -> None:

@@ -319,7 +319,8 @@ def line_timeline(*, line: Line, start, end, now) -> dict:
         if tick >= start:
             ticks.append({"at": tick, "left": round(100 * (tick - start).total_seconds() / total_s, 3)})
         tick += step
-    return {"calendar": calendar, "lanes": lanes, "ticks": ticks, "start": start, "end": end}
+    elapsed = round(100 * max(0.0, (stop - start).total_seconds()) / total_s, 3)
+    return {"calendar": calendar, "lanes": lanes, "ticks": ticks, "start": start, "end": end, "elapsed": elapsed}
 
 
 def _open_or_after(start):

@@ -16,6 +16,14 @@ from apps.accounts import access
 from apps.lines import selectors
 
 
+def _render(request, line, template: str, context: dict, status: int = 200):
+    """Render with the line's site time zone active: every time on a line's screens is the site's local time."""
+    from django.utils import timezone
+
+    with timezone.override(line.area.site.tz):
+        return render(request, template, context, status=status)
+
+
 @login_required
 def overview(request):
     lines = selectors.overview_lines(user=request.user)
@@ -25,7 +33,7 @@ def overview(request):
 @login_required
 def kiosk(request, line_id: int):
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    return render(request, "lines/kiosk.html", {
+    return _render(request, line, "lines/kiosk.html", {
         **selectors.line_board_context(line_id=line.pk),
         "can_operate": access.can_access_line(request.user, line.pk, "lines.operate_line")})
 
@@ -35,7 +43,7 @@ def kiosk_hours(request, line_id: int):
     """The hour-by-hour board (target vs actual per hour): fetched on load, resync and every 60 s, never pushed
     (one OEE computation per hour of the shift)."""
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    return render(request, "lines/kiosk.html#hours", {**selectors.kiosk_hours_context(line=line),
+    return _render(request, line, "lines/kiosk.html#hours", {**selectors.kiosk_hours_context(line=line),
                                                       "hours_loaded": True})
 
 
@@ -49,7 +57,7 @@ def kiosk_tiles(request, line_id: int):
     panel = request.GET.get("panel", "equipment-tiles")
     if panel not in PUSHED_PARTIALS:
         raise Http404("No such panel.")
-    return render(request, f"{PUSHED_PARTIALS[panel]}#{panel}",
+    return _render(request, line, f"{PUSHED_PARTIALS[panel]}#{panel}",
                   {**selectors.line_tile_context(line_id=line.pk), "tile_loaded": True})
 
 
@@ -58,7 +66,7 @@ def kiosk_stops(request, line_id: int):
     """The stops panel (uncoded stops and the reason picker): depends on the user, so fetched, never pushed."""
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
     context = selectors.line_stops_context(line=line, user=request.user)
-    return render(request, "lines/kiosk.html#stops", {**context, "stops_loaded": True})
+    return _render(request, line, "lines/kiosk.html#stops", {**context, "stops_loaded": True})
 
 
 @login_required
@@ -85,7 +93,8 @@ def kiosk_stop_code(request, line_id: int):
         except ValidationError as exc:
             error, status = " ".join(exc.messages), 400
     context = selectors.line_stops_context(line=line, user=request.user)
-    return render(request, "lines/kiosk.html#stops", {**context, "error": error, "stops_loaded": True}, status=status)
+    return _render(request, line, "lines/kiosk.html#stops", {**context, "error": error, "stops_loaded": True},
+                   status=status)
 
 
 @login_required
@@ -107,7 +116,7 @@ def equipment_detail(request, equipment_id: int):
     access.access_line_by_id(request.user, equipment.line_id, "lines.view_engineering")
     context = selectors.equipment_engineering(equipment=equipment)
     template = "lines/equipment.html#equipment-live" if request.GET.get("panel") == "live" else "lines/equipment.html"
-    return render(request, template, context)
+    return _render(request, equipment.line, template, context)
 
 
 # --- manager drill-down -------------------------------------------------------------------------------------------
@@ -142,7 +151,7 @@ def line_detail(request, line_id: int):
     context = _drill_context(request, line)
     trend = selectors.oee_trend(line=line, now=context["window"]["now"])
     context["trend_groups"] = [("By hour", trend["hours"]), ("By shift", trend["shifts"]), ("By day", trend["days"])]
-    return render(request, "lines/line_detail.html", context)
+    return _render(request, line, "lines/line_detail.html", context)
 
 
 @login_required
@@ -150,7 +159,7 @@ def line_detail_panel(request, line_id: int):
     """The live part of the drill-down (figures, timeline, Pareto, downtime list) alone: re-fetched on
     ``ms5:downtime-changed``, ``ms5:equipment-changed`` (throttled), resync and the safety poll."""
     line = access.access_line_by_id(request.user, line_id, "lines.view_line")
-    return render(request, "lines/line_detail.html#drill-live", _drill_context(request, line))
+    return _render(request, line, "lines/line_detail.html#drill-live", _drill_context(request, line))
 
 
 def _downtime_action(request, line_id: int, action):
@@ -170,8 +179,8 @@ def _downtime_action(request, line_id: int, action):
         error, status = "Pick a downtime event of this line.", 400
     except ValidationError as exc:
         error, status = " ".join(exc.messages), 400
-    return render(request, "lines/line_detail.html#drill-live", _drill_context(request, line, error=error),
-                  status=status)
+    return _render(request, line, "lines/line_detail.html#drill-live", _drill_context(request, line, error=error),
+                   status=status)
 
 
 @login_required

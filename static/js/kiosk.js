@@ -4,15 +4,16 @@
   function tick() { if (clock) clock.textContent = new Date().toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" }); }
   tick(); setInterval(tick, 10000);
 
-  // Time in state: pushed fragments carry data-since (ISO); the counter runs here so no push is needed per second.
+  // Time in state: pushed fragments carry data-elapsed (ISO); the counter runs here so no push is needed per second.
+  // (Not data-since: the Andon panel runs its own m:ss timer over every [data-since] on the page.)
   function elapsed(ms) {
     const s = Math.max(0, Math.floor(ms / 1000)); const h = Math.floor(s / 3600); const m = Math.floor((s % 3600) / 60);
     return h ? `${h} h ${String(m).padStart(2, "0")} min` : (m ? `${m} min ${String(s % 60).padStart(2, "0")} s` : `${s} s`);
   }
   function counters() {
     const now = Date.now();
-    document.querySelectorAll("[data-since]").forEach((el) => {
-      const t = Date.parse(el.dataset.since); if (!isNaN(t)) el.textContent = "for " + elapsed(now - t);
+    document.querySelectorAll("[data-elapsed]").forEach((el) => {
+      const t = Date.parse(el.dataset.elapsed); if (!isNaN(t)) el.textContent = "for " + elapsed(now - t);
     });
   }
   counters(); setInterval(counters, 1000);

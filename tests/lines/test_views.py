@@ -406,12 +406,17 @@ def make_events(line, reason=None):
 
 
 def test_drill_down_lists_downtime_with_pareto_and_edit_forms(client, manager, line_a):
+    import datetime as dt
+
     reason = make_reason(line_a)
     a, b = make_events(line_a, reason=reason)
     client.force_login(manager)
     html = client.get(reverse("lines:line_detail_panel", args=[line_a.pk])).content.decode()
     assert f'data-event="{a.pk}"' in html and f'data-event="{b.pk}"' in html
     assert "Bag film jam" in html
+    local, utc = a.start.astimezone(line_a.area.site.tz), a.start.astimezone(dt.timezone.utc)
+    assert local.utcoffset() != utc.utcoffset(), "the fixture's site is not in UTC"
+    assert f"<td>{local:%H:%M:%S}</td>" in html and f"<td>{utc:%H:%M:%S}</td>" not in html  # the site's local time
     assert reverse("lines:downtime_merge", args=[line_a.pk]) in html and f'name="other" value="{b.pk}"' in html
     assert "ms5:downtime-changed from:body" in html
 
