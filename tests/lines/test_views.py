@@ -233,7 +233,8 @@ def test_pushed_frame_carries_every_role_neutral_panel(line_a):
     from apps.lines import live
 
     html = live.render_board_partials(line_a.pk, *live.BOARD_PARTIALS)
-    for element_id in (f"equipment-tiles-{line_a.pk}", f"shift-figures-{line_a.pk}", f"line-tile-{line_a.pk}"):
+    for element_id in (f"equipment-tiles-{line_a.pk}", f"shift-figures-{line_a.pk}", f"last-faults-{line_a.pk}",
+                       f"line-tile-{line_a.pk}"):
         assert f'id="{element_id}"' in html
     assert "csrf" not in html.lower()  # nothing user- or session-specific in a pushed frame
 
