@@ -11,6 +11,7 @@ import socket
 
 import pytest
 
+from tests.e2e.fixtures import browser, plant, plant_tmp, signed_in_page  # noqa: F401  (end-to-end fixtures)
 from tests.factories.accounts import PASSWORD, UserFactory
 from tests.factories.lines import EquipmentFactory, LineFactory
 

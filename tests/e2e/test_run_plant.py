@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from tests.e2e.conftest import PlantServer, pid_alive, port_open
+from tests.e2e.fixtures import PlantServer, pid_alive, port_open
 
 pytestmark = pytest.mark.slow
 

@@ -1,4 +1,4 @@
-"""The kiosk job flow in headless Chromium against a running run_plant server (fixtures of tests/e2e/conftest.py):
+"""The kiosk job flow in headless Chromium against a running run_plant server (fixtures of tests/e2e/fixtures.py):
 accept → pre-start checklist (drawn signature + PIN) → start → progress pushed live from counts → complete."""
 
 from __future__ import annotations
@@ -8,7 +8,6 @@ import json
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import browser, plant, plant_tmp, signed_in_page  # noqa: F401  (shared e2e fixtures)
 
 pytestmark = pytest.mark.browser
 
@@ -40,7 +39,7 @@ with transaction.atomic():
 """
 
 
-def test_kiosk_job_flow_in_a_real_browser(signed_in_page, plant):  # noqa: F811
+def test_kiosk_job_flow_in_a_real_browser(signed_in_page, plant):
     line, eq = plant.seed["line1"], plant.seed["eq1"]
     out = plant.run_python(SETUP.format(line=line, username=plant.seed["usernames"]["operator1"]))
     ids = json.loads(out.strip().splitlines()[-1])

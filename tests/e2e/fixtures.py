@@ -2,7 +2,8 @@
 temporary SQLite database, helpers to act on it from separate processes (as the PLC worker or Celery would), and
 headless Chromium through Playwright.
 
-Reuse them from any tests/e2e/ module:
+They are registered once for the whole suite by tests/conftest.py (one Chromium per test session, whichever
+directory the browser test lives in; a second sync_playwright() in the same thread would fail):
 - ``plant`` (module scope): a running ``PlantServer`` (web only: ``--no-plc --no-celery``); ``plant.seed`` holds
   the ids and session keys printed by tests/e2e/seed.py; ``plant.url(path)``, ``plant.ws_url(path)``.
 - ``plant.run_python(code, forward=True)``: run Django code in a new process against the server's database;
