@@ -136,6 +136,9 @@ X_FRAME_OPTIONS = "DENY"
 STATIC_URL = "/static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)
+# whitenoise serves static files from the app directories too, so the embedded default needs no collectstatic.
+WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = Path(env_str("MS5_MEDIA_ROOT", str(VAR_DIR / "media")))
 MEDIA_URL = "/media/"
 
