@@ -77,6 +77,10 @@ class Command(BaseCommand):
         # A reconnect storm (every tablet rejoining after a restart) queues handshakes behind session look-ups:
         # give them 30 s instead of daphne's 5 s before a handshake is dropped.
         web_argv = [python, "-m", "daphne", "-b", host, "-p", str(port), "--websocket_connect_timeout", "30"]
+        # The access log goes to a file: on the console it would drown the supervisor's own messages.
+        log_dir = settings.VAR_DIR / "log"
+        log_dir.mkdir(parents=True, exist_ok=True)
+        web_argv += ["--access-log", str(log_dir / "access.log")]
         if not _binds_loopback(host):
             # Also listen on loopback, so the internal live-forward endpoint stays loopback-only.
             web_argv += ["-e", f"tcp:{port}:interface=127.0.0.1"]
