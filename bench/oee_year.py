@@ -231,7 +231,7 @@ def run(args, setup_s: float) -> None:
         fast = query(True)
         fast_times.append((time.perf_counter() - a) * 1000)
     raw_times = []
-    for _ in range(args.raw_runs):
+    for _ in range(max(args.raw_runs, 1)):
         a = time.perf_counter()
         raw = query(False)
         raw_times.append((time.perf_counter() - a) * 1000)
@@ -244,14 +244,57 @@ def run(args, setup_s: float) -> None:
           f"P {fast.performance:.6f} vs {raw.performance:.6f}; total {fast.total_count:,} vs {raw.total_count:,}; "
           f"stops {fast.stop_count:,} vs {raw.stop_count:,}; small stops {fast.small_stop_count:,} vs "
           f"{raw.small_stop_count:,}")
-    by_month = []
-    for m in range(12 if args.days >= 365 else 1):
-        a = time.perf_counter()
-        month_start = dt.datetime(2025, m + 1, 1, tzinfo=UTC)
-        oee_compute(equipment_list=eq_list, start=month_start + dt.timedelta(hours=5, minutes=30),
-                    end=month_start + dt.timedelta(days=28, hours=22), as_of=end, with_events=False)
-        by_month.append((time.perf_counter() - a) * 1000)
-    print(f"28-day window with unaligned edges (rollups + raw edges): median {statistics.median(by_month):.1f} ms")
+    # Windows whose edges are not on whole hours: rollups for the whole hours/days, raw rows for the partial edge
+    # hours of every equipment (one query per table for all of them).
+    q = [0]
+
+    def counting(execute, sql, params, many, context):
+        q[0] += 1
+        return execute(sql, params, many, context)
+
+    odd = dt.timedelta(minutes=17, seconds=23)
+    windows = [("year, unaligned edges", lambda k: (start + dt.timedelta(hours=5) + odd,
+                                                    end - dt.timedelta(hours=2) + odd)),
+               ("28 days, unaligned edges", lambda k: (dt.datetime(2025, k % 12 + 1, 1, tzinfo=UTC)
+                                                       + dt.timedelta(hours=5, minutes=30),
+                                                       dt.datetime(2025, k % 12 + 1, 1, tzinfo=UTC)
+                                                       + dt.timedelta(days=28, hours=22))),
+               ("24 h, unaligned edges", lambda k: (start + dt.timedelta(days=10 + 20 * k) + odd,
+                                                    start + dt.timedelta(days=11 + 20 * k) + odd)),
+               ("one 8 h shift (06:00–14:00)", lambda k: (start + dt.timedelta(days=5 + 20 * k, hours=6),
+                                                          start + dt.timedelta(days=5 + 20 * k, hours=14)))]
+    print(f"{'window (line of ' + str(args.equipment) + ' equipment)':<42} {'median ms':>10} {'max ms':>8} "
+          f"{'queries':>8}   (12 windows each; with downtime events listed: median ms)")
+    slow_sql = []
+
+    def timing(execute, sql, params, many, context):
+        t = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            slow_sql.append(((time.perf_counter() - t) * 1000, sql))
+
+    for name, make in windows:
+        k_max = 12 if args.days >= 365 else 1
+        times, times_ev = [], []
+        for k in range(k_max):
+            a, b = make(k)
+            b = min(b, end)
+            q[0] = 0
+            with connection.execute_wrapper(counting), connection.execute_wrapper(timing):
+                t = time.perf_counter()
+                oee_compute(equipment_list=eq_list, start=a, end=b, as_of=end, with_events=False)
+                times.append((time.perf_counter() - t) * 1000)
+            n_queries = q[0]
+            if not name.startswith("year"):  # listing a year's ~100,000 downtime events is another question
+                t = time.perf_counter()
+                oee_compute(equipment_list=eq_list, start=a, end=b, as_of=end, with_events=True)
+                times_ev.append((time.perf_counter() - t) * 1000)
+        print(f"{name:<42} {statistics.median(times):>10.1f} {max(times):>8.1f} {n_queries:>8}   "
+              f"{statistics.median(times_ev) if times_ev else float('nan'):.1f}")
+    if os.environ.get("BENCH_EXPLAIN"):
+        for ms, sql in sorted(slow_sql, key=lambda x: -x[0])[:5]:
+            print(f"  {ms:8.1f} ms  {sql[:400]}")
 
     with connection.cursor() as cur:
         sizes = {}

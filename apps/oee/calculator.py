@@ -88,15 +88,45 @@ def accumulate_raw(*, equipment, start: dt.datetime, end: dt.datetime, as_of: dt
     return accumulate_raw_many([RawRequest(equipment, start, end, product_id)], as_of=as_of, calendars=calendars)[0]
 
 
-def _ranges_q(requests: list[RawRequest], *, start_field: str, end_field: str) -> Q:
-    """Rows of each request's equipment overlapping its range, one OR-ed filter (requests grouped by range)."""
-    by_range: dict[tuple, set[int]] = defaultdict(set)
+def _intervals_q(requests: list[RawRequest], model=StateInterval) -> Q:
+    """Rows of ``model`` (state intervals or downtime events: neither overlaps another of the same equipment)
+    overlapping each request's range, found through the (equipment, start) index only: those starting
+    inside the range, plus the one interval that started last before it (it may still be running at the range's
+    start; intervals of one equipment never overlap). "start < end AND (end IS NULL OR end > start)" would scan
+    every interval of the equipment's history before the range, which made the late edges of a year slow.
+
+    Ranges of one equipment are merged first, so consecutive hours need one look-up; the look-ups are one query per
+    distinct range start (a correlated "latest start before" per equipment), not one per equipment."""
+    from django.db.models import OuterRef, Subquery
+
+    from apps.lines.models import Equipment
+
+    ranges: dict[int, list[tuple]] = defaultdict(list)
     for r in requests:
-        by_range[(r.start, r.end)].add(r.equipment.pk)
+        ranges[r.equipment.pk].append((r.start, r.end))
+    by_span: dict[tuple, set[int]] = defaultdict(set)
+    for eq_id, rs in ranges.items():
+        rs.sort()
+        cur_a, cur_b = rs[0]
+        for a, b in rs[1:]:
+            if a <= cur_b:
+                cur_b = max(cur_b, b)
+                continue
+            by_span[(cur_a, cur_b)].add(eq_id)
+            cur_a, cur_b = a, b
+        by_span[(cur_a, cur_b)].add(eq_id)
+    by_start: dict[dt.datetime, set[int]] = defaultdict(set)
     q = Q(pk__in=[])
-    for (a, b), ids in by_range.items():
-        q |= Q(equipment_id__in=sorted(ids), **{f"{start_field}__lt": b}) & (
-            Q(**{f"{end_field}__isnull": True}) | Q(**{f"{end_field}__gt": a}))
+    for (a, b), ids in by_span.items():
+        q |= Q(equipment_id__in=sorted(ids), start__gte=a, start__lt=b)
+        by_start[a] |= ids
+    covering = []
+    for a, ids in by_start.items():
+        latest = model.objects.filter(equipment_id=OuterRef("pk"), start__lt=a).order_by("-start")
+        covering.extend(c for c in Equipment.objects.filter(pk__in=sorted(ids)).annotate(
+            c=Subquery(latest.values("pk")[:1])).values_list("c", flat=True) if c is not None)
+    if covering:
+        q |= Q(pk__in=covering)
     return q
 
 
@@ -141,26 +171,38 @@ def _accumulate_raw_chunk(live: list[tuple[int, RawRequest]], out: list[Accumula
 
     reqs = [r for _, r in live]
     intervals_by_eq: dict[int, list[StateInterval]] = defaultdict(list)
-    for iv in StateInterval.objects.filter(_ranges_q(reqs, start_field="start", end_field="end")).order_by("start"):
+    for iv in StateInterval.objects.filter(_intervals_q(reqs)).order_by("start"):
         intervals_by_eq[iv.equipment_id].append(iv)
     events_by_eq: dict[int, list] = defaultdict(list)
-    for ev in DowntimeEvent.objects.filter(_ranges_q(reqs, start_field="start", end_field="end")).select_related(
+    for ev in DowntimeEvent.objects.filter(_intervals_q(reqs, DowntimeEvent)).select_related(
             "reason__category").order_by("start"):
         events_by_eq[ev.equipment_id].append(ev)
-    # Counts: one grouped aggregate, each row labelled with the request it belongs to.
-    whens, count_q = [], Q(pk__in=[])
+    # Counts: one grouped aggregate by equipment and range (requests of many equipment share their ranges: a
+    # window's edges), each row labelled with its range.
+    ranges: dict[tuple, int] = {}
+    request_of: dict[tuple, int] = {}
     for i, r in live:
-        qi = Q(equipment_id=r.equipment.pk, ts__gte=r.start, ts__lt=r.end)
-        if r.product_id is not None:
-            qi &= Q(product_id=r.product_id)
-        whens.append(When(qi, then=Value(i)))
-        count_q |= qi
-    rows = (CountDelta.objects.filter(count_q).annotate(req=Case(*whens, default=Value(-1),
+        key = (r.start, r.end, r.product_id)
+        k = ranges.setdefault(key, len(ranges))
+        request_of[(r.equipment.pk, k)] = i
+    ids_of: dict[int, set[int]] = defaultdict(set)
+    for eq_id, k in request_of:
+        ids_of[k].add(eq_id)
+    whens, count_q = [], Q(pk__in=[])
+    for (a, b, product_id), k in ranges.items():
+        qk = Q(equipment_id__in=sorted(ids_of[k]), ts__gte=a, ts__lt=b)
+        if product_id is not None:
+            qk &= Q(product_id=product_id)
+        whens.append(When(qk, then=Value(k)))
+        count_q |= qk
+    rows = (CountDelta.objects.filter(count_q).annotate(rng=Case(*whens, default=Value(-1),
                                                                  output_field=IntegerField()))
-            .values("req").order_by().annotate(**_COUNT_SUMS))
+            .values("equipment_id", "rng").order_by().annotate(**_COUNT_SUMS))
     for row in rows:
-        if row["req"] >= 0:
-            _add_count_row(out[row["req"]], row)
+        i = request_of.get((row["equipment_id"], row["rng"]))
+        if i is not None:
+            _add_count_row(out[i], row)
+    segments: dict[tuple, list] = {}
     for i, r in live:
         eq = r.equipment
         cal = calendars.get(eq.line_id)
@@ -168,13 +210,16 @@ def _accumulate_raw_chunk(live: list[tuple[int, RawRequest]], out: list[Accumula
             cal = calendars[eq.line_id] = LineCalendar(eq.line)
         ivs = [iv for iv in intervals_by_eq.get(eq.pk, ()) if iv.start < r.end and (iv.end is None or iv.end > r.start)]
         evs = [e for e in events_by_eq.get(eq.pk, ()) if e.start < r.end and (e.end is None or e.end > r.start)]
+        key = (eq.line_id, r.start, r.end)
+        if key not in segments:
+            segments[key] = cal.segments(r.start, r.end)
         _accumulate_time(out[i], equipment=eq, start=r.start, end=r.end,
-                         as_of=min(as_of, open_until.get(eq.pk, as_of)), calendar=cal,
+                         as_of=min(as_of, open_until.get(eq.pk, as_of)), calendar=cal, segments=segments[key],
                          product_id=r.product_id, intervals=ivs, events=evs)
 
 
 def _accumulate_time(acc: Accumulator, *, equipment, start, end, as_of, calendar, product_id, intervals,
-                     events) -> None:
+                     events, segments=None) -> None:
     threshold = float(equipment.small_stop_threshold_s)
     # Base segments covering [start, end) exactly: (a, b, interval or None).
     base: list[tuple[dt.datetime, dt.datetime, StateInterval | None]] = []
@@ -190,7 +235,7 @@ def _accumulate_time(acc: Accumulator, *, equipment, start, end, as_of, calendar
         cursor = max(cursor, b)
     if cursor < end:
         base.append((cursor, end, None))
-    cal = calendar.segments(start, end)
+    cal = segments if segments is not None else calendar.segments(start, end)
     ev_starts = [e.start for e in events]
 
     def add_unplanned(a: dt.datetime, b: dt.datetime) -> None:
