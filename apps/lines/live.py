@@ -10,6 +10,8 @@ web process (ms5/layers.py); with REDIS_URL they go through Redis pub/sub.
 from __future__ import annotations
 
 import logging
+import threading
+import time
 from collections.abc import Iterable
 
 from asgiref.sync import async_to_sync
@@ -84,9 +86,92 @@ def equipment_changed_on_commit(*, line_ids: Iterable[int], equipment_ids: Itera
     equipment_ids = sorted(set(equipment_ids))
 
     def send() -> None:
+        if _pusher is not None:
+            _pusher.submit(line_ids, equipment_ids)
+            return
         for line_id in line_ids:
-            push_board(line_id, *BOARD_PARTIALS)
-            _group_send(line_id, {"type": "client.trigger", "event": "ms5:equipment-changed",
-                                  "equipment_ids": equipment_ids})
+            _push_equipment_change(line_id, equipment_ids)
 
     transaction.on_commit(send, robust=True)
+
+
+def _push_equipment_change(line_id: int, equipment_ids: list[int]) -> None:
+    push_board(line_id, *BOARD_PARTIALS)
+    _group_send(line_id, {"type": "client.trigger", "event": "ms5:equipment-changed", "equipment_ids": equipment_ids})
+
+
+class BackgroundPusher(threading.Thread):
+    """Renders and sends line boards on its own thread, so a process that writes many samples (the PLC worker)
+    never waits for a board to render. Changes are coalesced per line: however many arrive, a line is pushed at
+    most once per ``min_interval_s``, always with its latest committed state (clients resync on reconnect anyway).
+    """
+
+    def __init__(self, *, min_interval_s: float = 0.5) -> None:
+        super().__init__(name="live-pusher", daemon=True)
+        self.min_interval_s = min_interval_s
+        self._pending: dict[int, set[int]] = {}
+        self._last_push: dict[int, float] = {}
+        self._lock = threading.Lock()
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self.pushes = 0
+
+    def submit(self, line_ids: Iterable[int], equipment_ids: Iterable[int]) -> None:
+        with self._lock:
+            for line_id in line_ids:
+                self._pending.setdefault(line_id, set()).update(equipment_ids)
+        self._wake.set()
+
+    def stop(self, timeout: float = 5.0) -> None:
+        self._stopping.set()
+        self._wake.set()
+        self.join(timeout)
+
+    def _take_due(self) -> tuple[dict[int, set[int]], float | None]:
+        now = time.monotonic()
+        due, next_due = {}, None
+        with self._lock:
+            for line_id in list(self._pending):
+                ready_at = self._last_push.get(line_id, float("-inf")) + self.min_interval_s
+                if ready_at <= now:
+                    due[line_id] = self._pending.pop(line_id)
+                    self._last_push[line_id] = now
+                else:
+                    next_due = ready_at if next_due is None else min(next_due, ready_at)
+            self._wake.clear()
+        return due, next_due
+
+    def run(self) -> None:
+        from django.db import close_old_connections
+
+        while not self._stopping.is_set():
+            due, next_due = self._take_due()
+            for line_id, equipment_ids in due.items():
+                try:
+                    _push_equipment_change(line_id, sorted(equipment_ids))
+                    self.pushes += 1
+                except Exception:  # never let one bad render stop the live feed of every line
+                    log.exception("background push for line %s failed", line_id)
+            close_old_connections()
+            timeout = None if next_due is None else max(0.0, next_due - time.monotonic())
+            if not due:
+                self._wake.wait(timeout if timeout is not None else 5.0)
+
+
+_pusher: BackgroundPusher | None = None
+
+
+def use_background_pusher(*, min_interval_s: float = 0.5) -> BackgroundPusher:
+    """Route this process's equipment pushes through one background thread (the PLC worker calls this)."""
+    global _pusher
+    if _pusher is None or not _pusher.is_alive():
+        _pusher = BackgroundPusher(min_interval_s=min_interval_s)
+        _pusher.start()
+    return _pusher
+
+
+def stop_background_pusher() -> None:
+    global _pusher
+    if _pusher is not None:
+        _pusher.stop()
+        _pusher = None

@@ -43,5 +43,12 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, on_signal)
         self.stdout.write(f"PLC worker {worker_id} starting")
         self.stdout.flush()
-        worker.run(max_seconds=options["max_seconds"])
+        # Boards are rendered off the writer thread, coalesced per line, so rendering never slows ingest.
+        from apps.lines import live
+
+        live.use_background_pusher()
+        try:
+            worker.run(max_seconds=options["max_seconds"])
+        finally:
+            live.stop_background_pusher()
         self.stdout.write(f"PLC worker {worker_id} stopped")
