@@ -79,6 +79,9 @@ def main(argv=None) -> int:
             totals["writes"] += result.writes
             return result
 
+        from apps.lines import live
+
+        pusher = live.use_background_pusher() if args.sink == "db" else None  # as run_plc_worker does
         worker = Worker(worker_id="bench", sink=sink, lease_seconds=10)
         runner_thread = threading.Thread(target=worker.run, kwargs={"max_seconds": args.warmup + args.seconds + 1})
         runner_thread.start()
@@ -91,6 +94,7 @@ def main(argv=None) -> int:
         runners_cpu0 = sum(thread_cpu_s(r.native_id) for r in worker.runners.values())
         cpu0, wall0 = time.process_time(), time.monotonic()
         samples0, writes0 = totals["samples"], totals["writes"]
+        pushes0 = pusher.pushes if pusher is not None else 0
         time.sleep(args.seconds)
         cpu1, wall1 = time.process_time(), time.monotonic()
         writer_cpu1 = thread_cpu_s(worker.writer.native_id)
@@ -113,6 +117,9 @@ def main(argv=None) -> int:
               f"max {max(lateness) if lateness else float('nan'):.2f}, mean {statistics.fmean(lateness):.2f}")
         print(f"samples emitted (changed values only): {samples / wall:.1f}/s; database writes: {writes / wall:.1f}/s;"
               f" writer backlog at end: {backlog} scans")
+        if pusher is not None:
+            print(f"live board pushes (coalesced per line, background thread): {(pusher.pushes - pushes0) / wall:.1f}/s")
+            live.stop_background_pusher()
         return 0
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
