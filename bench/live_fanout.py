@@ -35,7 +35,7 @@ from pathlib import Path
 
 import websockets
 
-from tests.e2e.conftest import ROOT, PlantServer
+from tests.e2e.fixtures import ROOT, PlantServer
 
 STAMP = re.compile(r"bench-(\d+)-(\d+\.\d+)")
 CLK = os.sysconf("SC_CLK_TCK")
