@@ -23,6 +23,7 @@ from apps.accounts.choices import Role
 from apps.accounts.models import SecurityEvent, User
 from apps.accounts.roles import ROLES
 from apps.lines.models import Line
+from ms5.admin_mixins import ReadOnlyAdminMixin
 
 ROLE_GROUP_PREFIX = "role:"
 
@@ -257,7 +258,7 @@ class GroupAdmin(DjangoGroupAdmin):
 
 
 @admin.register(SecurityEvent)
-class SecurityEventAdmin(admin.ModelAdmin):
+class SecurityEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     """The audit log: browsable and filterable, never edited."""
 
     list_display = ("created_at", "kind", "username", "user", "actor", "ip_address", "detail")
@@ -272,11 +273,3 @@ class SecurityEventAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

@@ -6,6 +6,7 @@ from django.contrib import admin
 from django.utils import timezone
 
 from apps.andon import models
+from ms5.admin_mixins import ReadOnlyAdminMixin
 
 
 class LevelInline(admin.TabularInline):
@@ -32,15 +33,8 @@ class WebhookAdmin(admin.ModelAdmin):
     list_display = ("name", "url", "line", "active")
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class ReadOnlyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 class EventInline(admin.TabularInline):

@@ -14,6 +14,7 @@ from apps.checklists.models import ChecklistCompletion, ChecklistTemplate
 from apps.checklists.services import (
     checklist_completion_verify, checklist_items_clean, checklist_template_create, checklist_template_revise,
 )
+from ms5.admin_mixins import ReadOnlyAdminMixin
 
 ITEMS_HELP = ('A JSON list of items, e.g. [{"kind": "checkbox", "label": "Guards closed"}, {"kind": "number", '
               '"label": "Air pressure", "min_value": 5.5, "max_value": 7, "unit": "bar"}, {"kind": "select", '
@@ -122,7 +123,7 @@ class _Abort(Exception):
 
 
 @admin.register(ChecklistCompletion)
-class ChecklistCompletionAdmin(admin.ModelAdmin):
+class ChecklistCompletionAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ["signed_at", "line", "template", "signer", "passed", "integrity"]
     list_filter = ["passed", "line"]
     date_hierarchy = "signed_at"
@@ -130,14 +131,6 @@ class ChecklistCompletionAdmin(admin.ModelAdmin):
                        "failed_items", "answers_text", "content_hash", "integrity", "andon_call_id"]
     exclude = ["answers"]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("template", "signer", "line")

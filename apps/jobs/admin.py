@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.jobs.models import Changeover, ChangeoverTarget, Job, JobEvent, ScheduleEntry
+from ms5.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(ChangeoverTarget)
@@ -14,15 +15,8 @@ class ChangeoverTargetAdmin(admin.ModelAdmin):
     list_filter = ["line"]
 
 
-class _ViewOnly(admin.ModelAdmin):
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
+class _ViewOnly(ReadOnlyAdminMixin, admin.ModelAdmin):
+    pass
 
 
 class JobEventInline(admin.TabularInline):

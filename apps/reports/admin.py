@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.contrib import admin
 
 from apps.reports.models import GeneratedReport, HandoverNote, ReportAccess, ReportTemplate
+from ms5.admin_mixins import ReadOnlyAdminMixin
 
 
 @admin.register(ReportTemplate)
@@ -47,19 +48,15 @@ class GeneratedReportAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReportAccess)
-class ReportAccessAdmin(admin.ModelAdmin):
+class ReportAccessAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    """The download log is evidence: nobody edits or deletes it in the admin."""
+
     list_display = ("report", "user", "fmt", "at")
     list_filter = ("fmt",)
     date_hierarchy = "at"
 
     def get_readonly_fields(self, request, obj=None):
         return [f.name for f in self.model._meta.fields]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(HandoverNote)
