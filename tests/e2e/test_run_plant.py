@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -44,8 +45,14 @@ def test_run_plant_supervises_web_plc_and_celery(plant_tmp):
 
         # So is a crashed Celery worker.
         celery = server.child_pids("celery")[-1]
+        celery_group = [int(pid) for pid in subprocess.run(["pgrep", "-g", str(celery)], capture_output=True,
+                                                            text=True).stdout.split()]
         os.kill(celery, signal.SIGKILL)
         wait_for(lambda: len(server.child_pids("celery")) == 2, 30, "celery to be restarted", server)
+        # Its forked pool workers and beat went with it: nothing of the crashed worker is left running.
+        assert len(celery_group) > 1, "celery worker -B should run a pool and a beat in its process group"
+        for pid in celery_group:
+            wait_for(lambda pid=pid: not pid_alive(pid), 10, f"crashed celery's process {pid} to be gone", server)
 
         children = [server.web_pid(), server.child_pids("celery")[-1]] + server.child_pids("plc")[-1:]
     finally:

@@ -179,6 +179,12 @@ class Command(BaseCommand):
                     if child.process is not None:
                         code = child.process.poll()
                         if code is not None:
+                            # A crashed parent (Celery's main process, say) can leave its forked pool and beat
+                            # behind in its session: clear the whole group before starting a replacement.
+                            try:
+                                os.killpg(child.process.pid, signal.SIGKILL)
+                            except (ProcessLookupError, PermissionError):
+                                pass
                             child.process = None
                             self._schedule_restart(child, f"exited with code {code}")
                     elif now >= child.next_start:
