@@ -36,6 +36,19 @@ def require_server(name: str, host: str, port: int) -> None:
         pytest.skip(message)
 
 
+def pytest_collection_modifyitems(config, items):
+    """Tests marked postgresql_only belong to the PostgreSQL pass of tests/runner.py: deselect them (never skip)
+    when the suite runs on another database."""
+    from django.conf import settings
+
+    if settings.DATABASES["default"]["ENGINE"].endswith("postgresql"):
+        return
+    keep = [item for item in items if item.get_closest_marker("postgresql_only") is None]
+    if len(keep) != len(items):
+        config.hook.pytest_deselected(items=[item for item in items if item not in keep])
+        items[:] = keep
+
+
 @pytest.fixture(autouse=True)
 def _fast_password_hashing(settings):
     """PBKDF2 is slow on purpose; tests create many users and PINs. Hashing behaviour is otherwise the same."""
